@@ -1,0 +1,260 @@
+"""Layered resistive network: node names, element names and the layout of the conductances.
+
+A :class:`LayeredNetwork` is the single description that the netlist writer, the engines and the
+learning rules share. Crossbar ``l`` (1-based) joins the *row nets* of layer l-1 (the doubled input
+sources for l = 1, otherwise the hidden nodes, or their amplifier outputs) plus the two bias rails to
+the *column nets* of layer l. Its conductances form a matrix of shape (n_rows + 2, n_cols); the last
+two rows are the bias conductances to the positive and the negative rail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import networkx as nx
+import numpy as np
+
+from eqprop_analog.circuit.spec import CircuitSpec
+from eqprop_analog.errors import ConfigError, DataError
+
+GROUND = "0"
+RAIL_P, RAIL_N = "rail_p", "rail_n"
+DIODE_MODEL = "DNEURON"
+AMPLIFIER_SUBCKT = "BIDIR_AMP"
+
+
+@dataclass(frozen=True)
+class Element:
+    """One SPICE element. ``value`` is volts for sources, siemens for resistors, the gain for
+    controlled sources and amplifiers; ``model`` names a diode model or subcircuit."""
+
+    name: str
+    kind: str  # "V" source, "E" VCVS, "R" resistor, "D" diode, "X" amplifier subcircuit
+    nets: tuple[str, ...]
+    value: float | None = None
+    model: str | None = None
+
+
+def _width(n: int) -> int:
+    return max(3, len(str(max(n - 1, 0))))
+
+
+class LayeredNetwork:
+    """Names, topology and parameter layout of the resistive network described by a CircuitSpec."""
+
+    def __init__(self, spec: CircuitSpec) -> None:
+        self.spec = spec
+        self.n_crossbars = len(spec.layers) - 1
+
+    # -- nets -------------------------------------------------------------------------------------
+    @cached_property
+    def input_nets(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Nets driven by +A x_i and by -A x_i."""
+        w = _width(self.spec.n_inputs)
+        return (tuple(f"in_{i:0{w}d}p" for i in range(self.spec.n_inputs)),
+                tuple(f"in_{i:0{w}d}n" for i in range(self.spec.n_inputs)))
+
+    @cached_property
+    def hidden_nets(self) -> tuple[tuple[str, ...], ...]:
+        return tuple(tuple(f"h{l}_{j:0{_width(n)}d}" for j in range(n))
+                     for l, n in enumerate(self.spec.hidden, start=1))
+
+    @cached_property
+    def output_nets(self) -> tuple[str, ...]:
+        n = self.spec.n_outputs
+        w = _width(n)
+        if self.spec.differential_outputs:
+            return tuple(f"out_{k:0{w}d}{s}" for k in range(n) for s in "pn")
+        return tuple(f"out_{k:0{w}d}" for k in range(n))
+
+    @cached_property
+    def free_nets(self) -> tuple[str, ...]:
+        """Nets whose voltages the circuit settles: hidden nodes, then output nodes, in order."""
+        return tuple(n for layer in self.hidden_nets for n in layer) + self.output_nets
+
+    @cached_property
+    def layer_slices(self) -> tuple[slice, ...]:
+        """Slice of ``free_nets`` holding the nodes of layer l (1..L), index l-1."""
+        slices, start = [], 0
+        for n in [len(h) for h in self.hidden_nets] + [len(self.output_nets)]:
+            slices.append(slice(start, start + n))
+            start += n
+        return tuple(slices)
+
+    def driving_nets(self, layer: int) -> tuple[str, ...]:
+        """Row nets of crossbar ``layer`` (1-based), bias rails excluded."""
+        if layer == 1:
+            plus, minus = self.input_nets
+            return tuple(n for pair in zip(plus, minus) for n in pair)
+        nets = self.hidden_nets[layer - 2]
+        if self.spec.amplifier_gain is not None:
+            return tuple(n + "a" for n in nets)
+        return nets
+
+    def column_nets(self, layer: int) -> tuple[str, ...]:
+        return self.hidden_nets[layer - 1] if layer < self.n_crossbars else self.output_nets
+
+    @property
+    def shapes(self) -> tuple[tuple[int, int], ...]:
+        """Shape of each crossbar's conductance matrix, bias rows included."""
+        return tuple((len(self.driving_nets(l)) + 2, len(self.column_nets(l)))
+                     for l in range(1, self.n_crossbars + 1))
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(r * c for r, c in self.shapes)
+
+    # -- element names ----------------------------------------------------------------------------
+    @cached_property
+    def resistor_names(self) -> tuple[np.ndarray, ...]:
+        """Element names of every crossbar conductance, arrays of the shapes in :attr:`shapes`."""
+        names = []
+        for l, (rows, cols) in enumerate(self.shapes, start=1):
+            wr, wc = _width(rows - 2), _width(cols)
+            row_tags = [f"{i:0{wr}d}" for i in range(rows - 2)] + ["BP", "BN"]
+            grid = np.array([[f"R_L{l}_{r}_{j:0{wc}d}" for j in range(cols)] for r in row_tags])
+            names.append(grid)
+        return tuple(names)
+
+    def resistor_nets(self, layer: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(row nets including the rails, column nets) of crossbar ``layer``."""
+        return self.driving_nets(layer) + (RAIL_P, RAIL_N), self.column_nets(layer)
+
+    # -- fixed elements -----------------------------------------------------------------------------
+    def fixed_elements(self) -> list[Element]:
+        """Every element except the trainable resistors and the input sources, in netlist order."""
+        spec = self.spec
+        elements = [Element("V_RAIL_P", "V", (RAIL_P, GROUND), spec.bias_rail),
+                    Element("V_RAIL_N", "V", (RAIL_N, GROUND), -spec.bias_rail)]
+        if spec.hidden:
+            if spec.neuron == "relu":
+                elements += [Element("V_DBIAS_P", "V", ("dbias_p", GROUND), spec.relu_bias),
+                             Element("V_DBIAS_N", "V", ("dbias_n", GROUND), -spec.relu_bias)]
+            else:
+                elements += [Element("V_CLAMP_HI", "V", ("clamp_hi", GROUND), spec.clamp_high),
+                             Element("V_CLAMP_LO", "V", ("clamp_lo", GROUND), spec.clamp_low)]
+        for l, nets in enumerate(self.hidden_nets, start=1):
+            w = _width(len(nets))
+            for j, net in enumerate(nets):
+                tag = f"L{l}_{j:0{w}d}"
+                if spec.neuron == "relu":
+                    # even units are held above the positive bias, odd units below the negative one
+                    anode, cathode = ("dbias_p", net) if j % 2 == 0 else (net, "dbias_n")
+                    elements.append(Element(f"D_{tag}", "D", (anode, cathode), model=DIODE_MODEL))
+                else:
+                    elements.append(Element(f"D_{tag}H", "D", (net, "clamp_hi"), model=DIODE_MODEL))
+                    elements.append(Element(f"D_{tag}L", "D", ("clamp_lo", net), model=DIODE_MODEL))
+                if spec.amplifier_gain is not None:
+                    elements.append(Element(f"X_A{tag}", "X", (net, net + "a"), spec.amplifier_gain,
+                                            model=AMPLIFIER_SUBCKT))
+        return elements
+
+    def input_elements(self, features: np.ndarray | None = None) -> list[Element]:
+        """Sources clamping the inputs: +A x_i as a voltage source, -A x_i as a VCVS of gain -1."""
+        x = np.zeros(self.spec.n_inputs) if features is None else self.check_features(features)[0]
+        plus, minus = self.input_nets
+        elements = []
+        for i, (p, m) in enumerate(zip(plus, minus)):
+            tag = p[3:-1]
+            elements.append(Element(f"V_IN_{tag}P", "V", (p, GROUND), self.spec.input_gain * x[i]))
+            elements.append(Element(f"E_IN_{tag}N", "E", (m, GROUND, p, GROUND), -1.0))
+        return elements
+
+    # -- parameters ---------------------------------------------------------------------------------
+    def check_conductances(self, conductances: list[np.ndarray] | tuple[np.ndarray, ...]
+                           ) -> tuple[np.ndarray, ...]:
+        """Validate the shapes and the range of a set of conductances; return float64 arrays."""
+        if len(conductances) != self.n_crossbars:
+            raise ConfigError(f"expected {self.n_crossbars} conductance matrices, got "
+                              f"{len(conductances)}")
+        out = []
+        for l, (g, shape) in enumerate(zip(conductances, self.shapes), start=1):
+            g = np.asarray(g, dtype=np.float64)
+            if g.shape != shape:
+                raise ConfigError(f"crossbar {l} conductances have shape {g.shape}, expected {shape}")
+            if not np.all(np.isfinite(g)) or np.any(g <= 0):
+                raise ConfigError(f"crossbar {l} conductances must be finite and > 0 S")
+            out.append(g)
+        return tuple(out)
+
+    def check_features(self, features: np.ndarray) -> np.ndarray:
+        """Validate a batch of features (or one sample) and return it as a 2-D float64 array."""
+        x = np.asarray(features, dtype=np.float64)
+        if x.ndim == 1:
+            x = x[None, :]
+        if x.ndim != 2 or x.shape[1] != self.spec.n_inputs:
+            raise DataError(f"features must have {self.spec.n_inputs} columns (the network's input "
+                            f"width), got shape {np.shape(features)}")
+        if not np.all(np.isfinite(x)):
+            raise DataError("features contain NaN or infinite values; clean or impute them first")
+        return x
+
+    def initial_conductances(self, rng: np.random.Generator, low: float | None = None,
+                             high: float | None = None) -> tuple[np.ndarray, ...]:
+        """Conductances drawn uniformly in [low, high] (default: [g_min, g_max])."""
+        low = self.spec.g_min if low is None else low
+        high = self.spec.g_max if high is None else high
+        if not self.spec.g_min <= low < high <= self.spec.g_max:
+            raise ConfigError(f"initial conductance range [{low:g}, {high:g}] S must lie within "
+                              f"[g_min, g_max] = [{self.spec.g_min:g}, {self.spec.g_max:g}] S")
+        return tuple(rng.uniform(low, high, size=shape) for shape in self.shapes)
+
+    # -- voltages seen by each crossbar -------------------------------------------------------------
+    def input_voltages(self, features: np.ndarray) -> np.ndarray:
+        """(batch, 2 n_inputs) voltages of the doubled input nets, in row order of crossbar 1."""
+        v = self.spec.input_gain * np.asarray(features, dtype=np.float64)
+        return np.stack([v, -v], axis=-1).reshape(v.shape[0], -1)
+
+    def row_voltages(self, layer: int, features: np.ndarray, free: np.ndarray) -> np.ndarray:
+        """(batch, n_rows + 2) voltages at the row nets of crossbar ``layer``, rails included.
+
+        ``free`` holds the voltages of :attr:`free_nets`, shape (batch, n_free)."""
+        if layer == 1:
+            v = self.input_voltages(features)
+        else:
+            v = free[:, self.layer_slices[layer - 2]]
+            if self.spec.amplifier_gain is not None:
+                v = self.spec.amplifier_gain * v
+        rails = np.broadcast_to([self.spec.bias_rail, -self.spec.bias_rail], (v.shape[0], 2))
+        return np.concatenate([v, rails], axis=1)
+
+    def column_voltages(self, layer: int, free: np.ndarray) -> np.ndarray:
+        return free[:, self.layer_slices[layer - 1]]
+
+    def readout(self, free: np.ndarray) -> np.ndarray:
+        """(batch, n_outputs) output signals: node voltages, or differences of the pairs."""
+        out = free[..., self.layer_slices[-1]]
+        if self.spec.differential_outputs:
+            return out[..., 0::2] - out[..., 1::2]
+        return out
+
+    def readout_to_nodes(self, signal_grad: np.ndarray) -> np.ndarray:
+        """Map a derivative with respect to the readout onto the output nodes (chain rule)."""
+        if not self.spec.differential_outputs:
+            return signal_grad
+        return np.stack([signal_grad, -signal_grad], axis=-1).reshape(*signal_grad.shape[:-1], -1)
+
+    # -- graph --------------------------------------------------------------------------------------
+    def to_graph(self, conductances: tuple[np.ndarray, ...] | None = None) -> nx.MultiGraph:
+        """The circuit as a multigraph: nets are nodes, two-terminal elements are edges.
+
+        Edge attributes: ``name``, ``kind``, ``value`` (and ``layer``, ``row``, ``col`` for the
+        crossbar resistors). Controlled sources and amplifiers appear as an edge between their output
+        nets with the controlling nets in ``controls``."""
+        graph = nx.MultiGraph(spec=self.spec)
+        for element in self.input_elements() + self.fixed_elements():
+            a, b = element.nets[:2]
+            graph.add_edge(a, b, key=element.name, name=element.name, kind=element.kind,
+                           value=element.value, model=element.model, controls=element.nets[2:])
+        if conductances is not None:
+            conductances = self.check_conductances(conductances)
+        for l in range(1, self.n_crossbars + 1):
+            rows, cols = self.resistor_nets(l)
+            names = self.resistor_names[l - 1]
+            for i, a in enumerate(rows):
+                for j, b in enumerate(cols):
+                    value = None if conductances is None else float(conductances[l - 1][i, j])
+                    graph.add_edge(a, b, key=names[i, j], name=names[i, j], kind="R", value=value,
+                                   layer=l, row=i, col=j)
+        return graph

@@ -1,0 +1,108 @@
+"""Parameters of a layered resistive network, validated where the user gives them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+from eqprop_analog.errors import ConfigError
+
+NeuronKind = Literal["relu", "clamp"]
+NEURON_KINDS: tuple[str, ...] = ("relu", "clamp")
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConfigError(message)
+
+
+def _finite(name: str, value: float) -> None:
+    _require(isinstance(value, (int, float)) and math.isfinite(value),
+             f"{name} must be a finite number, got {value!r}")
+
+
+@dataclass(frozen=True)
+class DiodeModel:
+    """SPICE level-1 (Shockley) diode: I = IS (exp(V / (N Vt)) - 1), with series resistance RS."""
+
+    saturation_current: float = 1e-12  # IS, amperes
+    emission_coefficient: float = 1.0  # N
+    series_resistance: float = 0.0  # RS, ohms
+
+    def __post_init__(self) -> None:
+        _finite("diode saturation_current", self.saturation_current)
+        _finite("diode emission_coefficient", self.emission_coefficient)
+        _finite("diode series_resistance", self.series_resistance)
+        _require(self.saturation_current > 0, "diode saturation_current (IS) must be > 0")
+        _require(self.emission_coefficient > 0, "diode emission_coefficient (N) must be > 0")
+        _require(self.series_resistance >= 0, "diode series_resistance (RS) must be >= 0")
+
+
+@dataclass(frozen=True)
+class CircuitSpec:
+    """A layered resistive network: sizes, device ranges and neuron circuits, in SI units.
+
+    ``layers`` lists the number of features, the hidden layer sizes and the number of outputs. Each
+    feature x_i drives two ideal sources +A x_i and -A x_i (A = ``input_gain``, volts per unit). Every
+    pair of nodes of consecutive layers is joined by a resistor whose conductance lies in
+    [``g_min``, ``g_max``]; every hidden and output node also has a trainable conductance to each of the
+    two bias rails at +/- ``bias_rail`` volts.
+
+    Hidden neurons are diodes in series with bias sources: ``"relu"`` splits each layer into units held
+    above about ``relu_bias`` (even indices) and below about ``-relu_bias`` (odd indices), the turn-on
+    voltage of the diode shifting the knee; ``"clamp"`` bounds every unit between ``clamp_low`` and
+    ``clamp_high`` with two diodes. Outputs are linear nodes, read single-ended or, with
+    ``differential_outputs``, as V(o_k_p) - V(o_k_n).
+
+    With ``amplifier_gain`` set, each hidden node drives the next crossbar through a bidirectional
+    amplifier: voltage gain a forward and current gain a backward, which keeps an energy function.
+    """
+
+    layers: tuple[int, ...]
+    input_gain: float = 1.0
+    g_min: float = 1e-7
+    g_max: float = 1e-4
+    neuron: NeuronKind = "relu"
+    relu_bias: float = 0.0
+    clamp_low: float = -0.5
+    clamp_high: float = 0.5
+    diode: DiodeModel = field(default_factory=DiodeModel)
+    bias_rail: float = 1.0
+    amplifier_gain: float | None = None
+    differential_outputs: bool = False
+
+    def __post_init__(self) -> None:
+        layers = tuple(self.layers)
+        object.__setattr__(self, "layers", layers)
+        _require(len(layers) >= 2, f"layers needs at least inputs and outputs, got {list(layers)}")
+        _require(all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in layers),
+                 f"every layer size must be a positive integer, got {list(layers)}")
+        for name in ("input_gain", "g_min", "g_max", "relu_bias", "clamp_low", "clamp_high",
+                     "bias_rail"):
+            _finite(name, getattr(self, name))
+        _require(self.input_gain > 0, f"input_gain must be > 0 V, got {self.input_gain}")
+        _require(self.g_min > 0, f"g_min must be > 0 S, got {self.g_min}")
+        _require(self.g_min < self.g_max,
+                 f"g_min ({self.g_min:g} S) must be smaller than g_max ({self.g_max:g} S)")
+        _require(self.neuron in NEURON_KINDS,
+                 f"neuron must be one of {', '.join(NEURON_KINDS)}, got {self.neuron!r}")
+        _require(self.clamp_low < self.clamp_high,
+                 f"clamp_low ({self.clamp_low} V) must be below clamp_high ({self.clamp_high} V)")
+        if self.amplifier_gain is not None:
+            _finite("amplifier_gain", self.amplifier_gain)
+            _require(self.amplifier_gain > 0, f"amplifier_gain must be > 0, got {self.amplifier_gain}")
+        if not isinstance(self.diode, DiodeModel):
+            raise ConfigError("diode must be a DiodeModel")
+
+    @property
+    def n_inputs(self) -> int:
+        return self.layers[0]
+
+    @property
+    def n_outputs(self) -> int:
+        return self.layers[-1]
+
+    @property
+    def hidden(self) -> tuple[int, ...]:
+        return self.layers[1:-1]

@@ -1,0 +1,216 @@
+"""Command-line interface: ``eqprop-analog train | compile | gradcheck``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from eqprop_analog.errors import ConfigError, EqpropError
+
+
+def _numbers(text: str, kind=float, what: str = "value") -> tuple:
+    try:
+        values = tuple(kind(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise ConfigError(f"{what} must be a comma-separated list of numbers, got {text!r}") from None
+    if not values:
+        raise ConfigError(f"{what} is empty")
+    return values
+
+
+def _circuit_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("circuit")
+    group.add_argument("--input-gain", type=float, help="volts per unit feature (A)")
+    group.add_argument("--g-min", type=float, help="smallest conductance, S")
+    group.add_argument("--g-max", type=float, help="largest conductance, S")
+    group.add_argument("--neuron", choices=("relu", "clamp"), help="hidden neuron circuit")
+    group.add_argument("--amplifier-gain", type=float, help="gain of the bidirectional amplifiers "
+                       "after each hidden layer (0: none)")
+    group.add_argument("--differential-outputs", action="store_true", default=None,
+                       help="read each output as a pair of nodes")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="eqprop-analog", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train a network with EP, the circuit solved by an engine")
+    train.add_argument("--config", help="TOML file of options (tables circuit, training, engine)")
+    train.add_argument("--dataset", help="xor, iris, digits, or a CSV file (label last)")
+    train.add_argument("--engine", help="ngspice")
+    train.add_argument("--hidden", help="hidden layer sizes, e.g. 64 or 100,50")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--beta", type=float, help="nudging strength (S for squared error)")
+    train.add_argument("--estimator", choices=("symmetric", "one-sided", "random-sign"))
+    train.add_argument("--nudging", choices=("exact", "current"))
+    train.add_argument("--cost", choices=("squared-error", "cross-entropy"))
+    train.add_argument("--lr", help="learning rate(s), one or one per crossbar, S^2/V^2 (MSE)")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--out", help="run folder (default runs/<dataset>-<time>)")
+    train.add_argument("--resume", help="continue the run in this folder from its checkpoint")
+    train.add_argument("--json", action="store_true", help="end with one JSON line of results")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _circuit_flags(train)
+
+    comp = sub.add_parser("compile", help="write the netlist of a network and its weight map")
+    comp.add_argument("--layers", required=True, help="layer sizes, e.g. 64,32,10")
+    comp.add_argument("-o", "--output", required=True, help="netlist file (.cir)")
+    comp.add_argument("--config", help="TOML file whose [circuit] table gives the options")
+    comp.add_argument("--seed", type=int, default=0, help="seed of the initial conductances")
+    _circuit_flags(comp)
+
+    grad = sub.add_parser("gradcheck", help="EP estimate against finite differences through the "
+                          "engine")
+    grad.add_argument("--layers", default="4,6,3")
+    grad.add_argument("--engine", default="ngspice")
+    grad.add_argument("--beta", type=float, default=1e-6)
+    grad.add_argument("--estimator", choices=("symmetric", "one-sided", "random-sign"),
+                      default="symmetric")
+    grad.add_argument("--nudging", choices=("exact", "current"), default="exact")
+    grad.add_argument("--batch", type=int, default=4, help="samples in the checked batch")
+    grad.add_argument("--seed", type=int, default=0)
+    grad.add_argument("--json", action="store_true")
+    _circuit_flags(grad)
+    return parser
+
+
+def _circuit_overrides(args) -> dict:
+    return {"input_gain": args.input_gain, "g_min": args.g_min, "g_max": args.g_max,
+            "neuron": args.neuron, "amplifier_gain": args.amplifier_gain,
+            "differential_outputs": args.differential_outputs}
+
+
+def _base_config(args):
+    from eqprop_analog.config import RunConfig, load_config
+
+    return load_config(args.config) if args.config else RunConfig()
+
+
+# -- train ------------------------------------------------------------------------------------------
+def cmd_train(args) -> int:
+    from eqprop_analog.config import apply_overrides
+    from eqprop_analog.learning.trainer import resume_config
+    from eqprop_analog.run import train
+
+    overrides = {"dataset": args.dataset, "engine": args.engine, "epochs": args.epochs,
+                 "batch_size": args.batch_size, "beta": args.beta, "estimator": args.estimator,
+                 "nudging": args.nudging, "cost": args.cost, "seed": args.seed,
+                 "hidden": _numbers(args.hidden, int, "--hidden") if args.hidden else None,
+                 "lr": _numbers(args.lr, float, "--lr") if args.lr else None,
+                 **_circuit_overrides(args)}
+    if args.resume:
+        if args.config:
+            raise ConfigError("--resume takes the run's own config; drop --config")
+        run_dir = Path(args.resume)
+        config = resume_config(run_dir, overrides)
+    else:
+        config = apply_overrides(_base_config(args), overrides)
+        run_dir = Path(args.out) if args.out else \
+            Path("runs") / f"{Path(config.dataset).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+        if (run_dir / "checkpoint.npz").exists():
+            raise ConfigError(f"{run_dir} already holds a run; resume it with --resume {run_dir} "
+                              "or choose another --out")
+    try:
+        summary = train(config, run_dir, resume=bool(args.resume),
+                        progress=False if args.no_progress else None)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; finished epochs are saved: resume with --resume {run_dir}",
+              file=sys.stderr)
+        return 130
+    print(f"test accuracy {100 * summary['test_accuracy']:.2f} %  results in {run_dir}")
+    if args.json:
+        print(json.dumps(summary))
+    return 0
+
+
+# -- compile ----------------------------------------------------------------------------------------
+def cmd_compile(args) -> int:
+    from dataclasses import replace
+
+    from eqprop_analog.circuit.layered import LayeredNetwork
+    from eqprop_analog.config import apply_overrides
+    from eqprop_analog.spice.netlist import write_netlist
+
+    layers = _numbers(args.layers, int, "--layers")
+    if len(layers) < 2:
+        raise ConfigError("--layers needs at least inputs and outputs, e.g. 64,32,10")
+    config = apply_overrides(_base_config(args), _circuit_overrides(args))
+    spec = replace(config.circuit_spec(layers[0], layers[-1]), layers=layers)
+    network = LayeredNetwork(spec)
+    conductances = network.initial_conductances(np.random.default_rng(args.seed), config.init_low,
+                                                config.init_high)
+    path = Path(args.output)
+    if not path.parent.is_dir():
+        raise ConfigError(f"folder {path.parent} does not exist")
+    t0 = time.perf_counter()
+    netlist, weights = write_netlist(path, network, conductances,
+                                     title=f"eqprop-analog {'-'.join(map(str, layers))}")
+    print(f"wrote {netlist} and {weights} ({network.n_parameters} conductances, "
+          f"{time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+# -- gradcheck --------------------------------------------------------------------------------------
+def cmd_gradcheck(args) -> int:
+    from dataclasses import replace
+
+    from eqprop_analog.circuit.layered import LayeredNetwork
+    from eqprop_analog.config import RunConfig, apply_overrides
+    from eqprop_analog.engines.ngspice import NgspiceEngine, SpiceOptions
+    from eqprop_analog.engines.nudging import SquaredError
+    from eqprop_analog.learning.estimators import EPEstimator
+    from eqprop_analog.learning.gradcheck import Comparison, ep_gradient, finite_difference_gradient
+
+    if args.engine != "ngspice":
+        raise ConfigError(f"unknown engine {args.engine!r}; available: ngspice")
+    layers = _numbers(args.layers, int, "--layers")
+    config = apply_overrides(RunConfig(), _circuit_overrides(args))
+    spec = replace(config.circuit_spec(layers[0], layers[-1]), layers=layers)
+    network = LayeredNetwork(spec)
+    rng = np.random.default_rng(args.seed)
+    conductances = network.initial_conductances(rng, config.init_low, config.init_high)
+    x = rng.uniform(0, 1, (args.batch, layers[0]))
+    targets = rng.uniform(-0.2, 0.2, (args.batch, layers[-1]))
+    estimator = EPEstimator(args.estimator, args.beta)
+    cost = SquaredError()
+    # tight tolerances: finite differences resolve loss changes of ~1e-9 relative
+    engine = NgspiceEngine(SpiceOptions(reltol=1e-9, vntol=1e-12, abstol=1e-18))
+    try:
+        reference = finite_difference_gradient(engine, network, conductances, x, cost, targets)
+        estimate = ep_gradient(engine, network, conductances, x, cost, targets, estimator,
+                               args.nudging, rng)
+    finally:
+        engine.close()
+    comparison = Comparison.of(estimate, reference)
+    result = {"layers": list(layers), "engine": args.engine, "estimator": args.estimator,
+              "nudging": args.nudging, "beta": args.beta, "reference": "finite-differences",
+              "cosine": comparison.cosine, "relative_error": comparison.relative_error}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"{args.estimator} EP (beta {args.beta:g} S, {args.nudging} nudging) vs central "
+              f"finite differences through ngspice on {'-'.join(map(str, layers))}: "
+              f"cosine {comparison.cosine:.8f}, relative error {comparison.relative_error:.3e}")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "compile": cmd_compile, "gradcheck": cmd_gradcheck}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except EqpropError as exc:
+        print(f"eqprop-analog: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,196 @@
+"""Run configuration: every option of a training run, from a TOML file and command-line flags.
+
+A TOML file has three tables, ``[circuit]``, ``[training]`` and ``[engine]``; flags override it.
+Every value is validated here, with a message that names the option.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from eqprop_analog.circuit.spec import CircuitSpec, DiodeModel
+from eqprop_analog.data.datasets import DATASETS
+from eqprop_analog.engines.base import NUDGING_MODES
+from eqprop_analog.engines.nudging import COSTS
+from eqprop_analog.errors import ConfigError
+from eqprop_analog.learning.estimators import ESTIMATORS
+
+ENGINES = ("ngspice",)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """All options of a training run (SI units: volts, siemens)."""
+
+    # [circuit]
+    hidden: tuple[int, ...] = (64,)
+    input_gain: float = 4.0
+    g_min: float = 1e-7
+    g_max: float = 1e-4
+    init_low: float = 1e-6
+    init_high: float = 2e-5
+    neuron: str = "relu"
+    relu_bias: float = 0.45  # about the diode's turn-on voltage: knee near 0 V
+    clamp_low: float = -0.5
+    clamp_high: float = 0.5
+    diode_is: float = 1e-12
+    diode_n: float = 1.0
+    diode_rs: float = 0.0
+    bias_rail: float = 1.0
+    amplifier_gain: float = 4.0  # 0: no amplifiers between layers
+    differential_outputs: bool = False
+    # [training]
+    dataset: str = "digits"
+    epochs: int = 10
+    batch_size: int = 16
+    beta: float = 1e-6  # W for cross-entropy, S for squared error
+    estimator: str = "symmetric"
+    nudging: str = "exact"
+    cost: str = "cross-entropy"
+    softmax_gain: float = 20.0  # 1/V
+    target_high: float = 0.2
+    target_low: float = -0.1
+    lr: tuple[float, ...] = (2e-8,)
+    seed: int = 0
+    test_fraction: float = 0.2
+    # [engine]
+    engine: str = "ngspice"
+    reltol: float = 1e-6
+
+    def __post_init__(self) -> None:
+        for name in ("hidden", "lr"):  # a TOML scalar or list, or a tuple from Python
+            value = getattr(self, name)
+            object.__setattr__(self, name, tuple(value) if isinstance(value, (list, tuple))
+                               else (value,))
+        if not isinstance(self.amplifier_gain, (int, float)) or self.amplifier_gain < 0:
+            raise ConfigError(f"amplifier_gain must be >= 0 (0: none), got {self.amplifier_gain!r}")
+        if not str(self.dataset).endswith(".csv"):
+            _choice("dataset", self.dataset, tuple(DATASETS))
+        _choice("estimator", self.estimator, ESTIMATORS)
+        _choice("nudging", self.nudging, NUDGING_MODES)
+        _choice("cost", self.cost, COSTS)
+        _choice("engine", self.engine, ENGINES)
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}")
+        for name in ("beta", "softmax_gain", "reltol", "init_low", "init_high"):
+            _positive(name, getattr(self, name))
+        for name in ("target_high", "target_low", "test_fraction"):
+            _number(name, getattr(self, name))
+        if not self.lr or any(not _is_number(v) or v <= 0 for v in self.lr):
+            raise ConfigError(f"lr must be one or more positive numbers, got {list(self.lr)!r}")
+        if len(self.lr) not in (1, len(self.hidden) + 1):
+            raise ConfigError(f"lr needs 1 value or one per crossbar ({len(self.hidden) + 1}), "
+                              f"got {len(self.lr)}")
+        if not self.init_low < self.init_high:
+            raise ConfigError(f"init_low ({self.init_low:g} S) must be below init_high "
+                              f"({self.init_high:g} S)")
+        self.circuit_spec(1, 1)  # validates the circuit options
+
+    def circuit_spec(self, n_features: int, n_classes: int) -> CircuitSpec:
+        return CircuitSpec(
+            layers=(n_features, *self.hidden, n_classes), input_gain=self.input_gain,
+            g_min=self.g_min, g_max=self.g_max, neuron=self.neuron, relu_bias=self.relu_bias,
+            clamp_low=self.clamp_low, clamp_high=self.clamp_high,
+            diode=DiodeModel(self.diode_is, self.diode_n, self.diode_rs), bias_rail=self.bias_rail,
+            amplifier_gain=self.amplifier_gain or None, differential_outputs=self.differential_outputs)
+
+    def learning_rates(self) -> tuple[float, ...]:
+        n = len(self.hidden) + 1
+        return self.lr * n if len(self.lr) == 1 else self.lr
+
+
+SECTIONS = {
+    "circuit": ("hidden", "input_gain", "g_min", "g_max", "init_low", "init_high", "neuron",
+                "relu_bias", "clamp_low", "clamp_high", "diode_is", "diode_n", "diode_rs",
+                "bias_rail", "amplifier_gain", "differential_outputs"),
+    "training": ("dataset", "epochs", "batch_size", "beta", "estimator", "nudging", "cost",
+                 "softmax_gain", "target_high", "target_low", "lr", "seed", "test_fraction"),
+    "engine": ("engine", "reltol"),
+}
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _number(name: str, value) -> None:
+    if not _is_number(value):
+        raise ConfigError(f"{name} must be a finite number, got {value!r}")
+
+
+def _positive(name: str, value) -> None:
+    _number(name, value)
+    if value <= 0:
+        raise ConfigError(f"{name} must be > 0, got {value!r}")
+
+
+def _choice(name: str, value, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+
+
+def config_from_mapping(data: dict, base: RunConfig = RunConfig()) -> RunConfig:
+    """Apply a parsed TOML document (tables circuit, training, engine) on top of ``base``."""
+    values = {}
+    for section, table in data.items():
+        if section not in SECTIONS:
+            raise ConfigError(f"unknown table [{section}] in config; use "
+                              f"{', '.join(f'[{s}]' for s in SECTIONS)}")
+        if not isinstance(table, dict):
+            raise ConfigError(f"[{section}] must be a table of options")
+        for key, value in table.items():
+            if key not in SECTIONS[section]:
+                raise ConfigError(f"unknown option {key!r} in [{section}]; known: "
+                                  f"{', '.join(SECTIONS[section])}")
+            values[key] = value
+    return apply_overrides(base, values)
+
+
+def apply_overrides(base: RunConfig, values: dict) -> RunConfig:
+    try:
+        return replace(base, **{k: v for k, v in values.items() if v is not None})
+    except TypeError as exc:  # e.g. a string where a list was expected, caught by comparisons
+        raise ConfigError(f"invalid option value: {exc}") from None
+
+
+def load_config(path: str | Path, base: RunConfig = RunConfig()) -> RunConfig:
+    """Read a TOML config file."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    return config_from_mapping(data, base)
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)
+
+
+def config_to_toml(config: RunConfig) -> str:
+    """TOML text that :func:`load_config` reads back into the same config (None values omitted)."""
+    data = asdict(config)
+    lines = []
+    for section, keys in SECTIONS.items():
+        lines.append(f"[{section}]")
+        lines += [f"{k} = {_toml_value(data[k])}" for k in keys if data[k] is not None]
+        lines.append("")
+    return "\n".join(lines)
+
+
+__all__ = ["RunConfig", "load_config", "config_to_toml", "config_from_mapping", "apply_overrides"]

@@ -1,0 +1,106 @@
+"""Offline classification datasets, scaled to features in [0, 1] and split with a fixed seed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from eqprop_analog.errors import DataError
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Features in [0, 1] (the circuit scales them by the input gain) and integer labels."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    n_classes: int
+
+    @property
+    def n_features(self) -> int:
+        return self.x_train.shape[1]
+
+
+def _split(name: str, x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int) -> Dataset:
+    rng = np.random.default_rng(seed)
+    test = np.zeros(len(x), dtype=bool)
+    for label in np.unique(y):  # stratified: every class in both parts
+        members = np.flatnonzero(y == label)
+        n_test = int(round(test_fraction * len(members)))
+        test[rng.choice(members, n_test, replace=False)] = True
+    x_train, y_train = x[~test], y[~test]
+    low, high = x_train.min(axis=0), x_train.max(axis=0)
+    span = np.where(high > low, high - low, 1.0)
+    scale = lambda a: np.clip((a - low) / span, 0.0, 1.0)  # noqa: E731 - train statistics only
+    return Dataset(name, scale(x_train), y_train, scale(x[test]), y[test], int(y.max()) + 1)
+
+
+def _xor() -> tuple[np.ndarray, np.ndarray]:
+    x = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    return x, np.array([0, 1, 1, 0])
+
+
+def _sklearn(loader_name: str):
+    def load() -> tuple[np.ndarray, np.ndarray]:
+        import sklearn.datasets
+
+        bunch = getattr(sklearn.datasets, loader_name)()
+        return bunch.data.astype(np.float64), bunch.target.astype(np.int64)
+    return load
+
+
+DATASETS = {"xor": _xor, "iris": _sklearn("load_iris"), "digits": _sklearn("load_digits")}
+
+
+def load_dataset(name: str, seed: int = 0, test_fraction: float = 0.2) -> Dataset:
+    """Load a dataset by name, or from a CSV file (see :func:`load_csv`). XOR trains and tests on its
+    four points."""
+    if name.endswith(".csv"):
+        return load_csv(name, seed, test_fraction)
+    if name not in DATASETS:
+        raise DataError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)} "
+                        "or give a .csv file")
+    if not 0.0 < test_fraction < 1.0:
+        raise DataError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    x, y = DATASETS[name]()
+    if name == "xor":
+        return Dataset(name, x, y, x.copy(), y.copy(), 2)
+    return _split(name, x, y, test_fraction, seed)
+
+
+def load_csv(path: str | Path, seed: int = 0, test_fraction: float = 0.2) -> Dataset:
+    """A user's dataset: a CSV file of numeric feature columns with an integer label last (a header
+    line is allowed)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"dataset file {path} does not exist")
+    rows = [line for line in path.read_text().splitlines() if line.strip()]
+    try:
+        float(rows[0].split(",")[0])
+    except (ValueError, IndexError):
+        rows = rows[1:]  # header
+    if len(rows) < 2:
+        raise DataError(f"{path} needs at least two data rows")
+    width = len(rows[0].split(","))
+    table = np.empty((len(rows), width))
+    for i, row in enumerate(rows):
+        cells = row.split(",")
+        if len(cells) != width:
+            raise DataError(f"{path} line {i + 1} has {len(cells)} columns, expected {width}")
+        try:
+            table[i] = [float(c) for c in cells]
+        except ValueError:
+            raise DataError(f"{path} line {i + 1} has a non-numeric value") from None
+    x, labels = table[:, :-1], table[:, -1]
+    bad = np.argwhere(~np.isfinite(x))
+    if len(bad):
+        raise DataError(f"{path} has NaN or infinite features (first at data row {bad[0][0] + 1}, "
+                        f"column {bad[0][1] + 1}); clean or impute them first")
+    if width < 2 or np.any(labels != np.round(labels)) or np.any(labels < 0):
+        raise DataError(f"{path}: the last column must hold integer class labels >= 0")
+    return _split(path.stem, x, labels.astype(np.int64), test_fraction, seed)

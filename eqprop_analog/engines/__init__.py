@@ -1,0 +1,18 @@
+"""Engines solve the circuit's free and nudged steady states; all share one protocol."""
+
+from eqprop_analog.engines.base import Engine, Phases, Solution
+from eqprop_analog.engines.nudging import CrossEntropy, SquaredError, make_cost
+
+__all__ = ["Engine", "Phases", "Solution", "SquaredError", "CrossEntropy", "make_cost",
+           "make_engine"]
+
+
+def make_engine(name: str, **options) -> Engine:
+    """Engine by name (``ngspice``)."""
+    from eqprop_analog.errors import ConfigError
+
+    if name == "ngspice":
+        from eqprop_analog.engines.ngspice import NgspiceEngine, SpiceOptions
+
+        return NgspiceEngine(SpiceOptions(**options))
+    raise ConfigError(f"unknown engine {name!r}; available: ngspice")

@@ -1,0 +1,149 @@
+"""The ngspice engine: the physical ground truth, one DC sweep per mini-batch.
+
+Every input is a behavioural source ``V = pwl(V(sweep), ...)`` indexed by a dummy swept source, so one
+``dc`` analysis visits all operating points of a batch. The points of a sample follow each other (free,
+then its nudged phases), so each nudged point starts Newton from the free solution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from eqprop_analog.circuit.layered import GROUND, LayeredNetwork
+from eqprop_analog.engines.base import Phases, Solution
+from eqprop_analog.errors import ConfigError
+from eqprop_analog.spice.netlist import netlist_text, number
+from eqprop_analog.spice.worker import NgspiceProcess
+
+SWEEP_SOURCE = "V_SWEEP"
+SWEEP_NET = "sweep"
+
+
+@dataclass(frozen=True)
+class SpiceOptions:
+    """ngspice ``.options``: tolerances of the DC solution (default reltol 1e-6, see DESIGN.md)."""
+
+    reltol: float = 1e-6
+    vntol: float = 1e-9
+    abstol: float = 1e-15
+    itl2: int = 200  # Newton iterations allowed per sweep point
+    max_points: int = 2048  # operating points per sweep; larger batches are split
+
+    def __post_init__(self) -> None:
+        for name in ("reltol", "vntol", "abstol"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and 0 < value < 1):
+                raise ConfigError(f"ngspice option {name} must be in (0, 1), got {value!r}")
+        if self.itl2 < 1 or self.max_points < 1:
+            raise ConfigError("ngspice itl2 and max_points must be >= 1")
+
+    def cards(self) -> dict[str, float]:
+        return {k: v for k, v in asdict(self).items() if k != "max_points"}
+
+
+def pwl(points: np.ndarray, values: np.ndarray) -> str:
+    """``pwl(V(sweep), p0, v0, p1, v1, ...)`` with breakpoints at the integer sweep values."""
+    if len(points) == 1:  # pwl needs two breakpoints
+        points, values = np.array([points[0], points[0] + 1]), np.repeat(values, 2)
+    pairs = ",".join(f"{int(p)},{number(v)}" for p, v in zip(points, values))
+    return f"pwl(V({SWEEP_NET}),{pairs})"
+
+
+def held(values: np.ndarray, n_phases: int) -> tuple[np.ndarray, np.ndarray]:
+    """Breakpoints holding one value per sample over its ``n_phases`` consecutive points."""
+    starts = np.arange(len(values)) * n_phases
+    if n_phases == 1:
+        return starts, values
+    points = np.stack([starts, starts + n_phases - 1], axis=1).ravel()
+    return points, np.repeat(values, 2)
+
+
+class NgspiceEngine:
+    """Solves free and nudged steady states with ngspice (in a child process, see
+    :class:`~eqprop_analog.spice.worker.NgspiceProcess`)."""
+
+    name = "ngspice"
+
+    def __init__(self, options: SpiceOptions = SpiceOptions(),
+                 process: NgspiceProcess | None = None) -> None:
+        self.options = options
+        self.process = process or NgspiceProcess()
+
+    # -- netlist of one sweep -------------------------------------------------------------------------
+    def _stimulus(self, network: LayeredNetwork, x: np.ndarray, betas: tuple[float, ...],
+                  phases: Phases, fixed_currents: np.ndarray | None) -> list[str]:
+        n_phases = len(betas)
+        gain = network.spec.input_gain
+        lines = [f"{SWEEP_SOURCE} {SWEEP_NET} {GROUND} DC 0"]
+        plus, minus = network.input_nets
+        for i, (p, m) in enumerate(zip(plus, minus)):
+            tag = p[3:-1]
+            lines.append(f"B_IN_{tag}P {p} {GROUND} V={pwl(*held(gain * x[:, i], n_phases))}")
+            lines.append(f"E_IN_{tag}N {m} {GROUND} {p} {GROUND} -1")
+        if not any(b != 0 for b in betas):
+            return lines
+        out = network.output_nets
+        n_out = network.spec.n_outputs
+        points = np.arange(len(x) * n_phases)
+        if fixed_currents is not None:  # (points, n_out): current into each readout
+            currents = [pwl(points, fixed_currents[:, k]) for k in range(n_out)]
+        else:
+            lines.append(f"B_BETA nudge_beta {GROUND} V={pwl(points, np.tile(betas, len(x)))}")
+            for k in range(n_out):
+                lines.append(f"B_TARGET_{k} target_{k} {GROUND} "
+                             f"V={pwl(*held(phases.targets[:, k], n_phases))}")
+            if network.spec.differential_outputs:
+                signals = [f"(V({out[2 * k]})-V({out[2 * k + 1]}))" for k in range(n_out)]
+            else:
+                signals = [f"V({out[k]})" for k in range(n_out)]
+            currents = phases.cost.current_expressions(
+                signals, [f"V(target_{k})" for k in range(n_out)], "V(nudge_beta)")
+        for k, current in enumerate(currents):
+            if network.spec.differential_outputs:
+                lines.append(f"B_NUDGE_{k}P {GROUND} {out[2 * k]} I={current}")
+                lines.append(f"B_NUDGE_{k}N {out[2 * k + 1]} {GROUND} I={current}")
+            else:
+                lines.append(f"B_NUDGE_{k} {GROUND} {out[k]} I={current}")
+        return lines
+
+    def _sweep(self, network, conductances, x, betas, phases, fixed_currents, batch_index):
+        stimulus = self._stimulus(network, x, betas, phases, fixed_currents)
+        text = netlist_text(network, conductances, title="eqprop-analog sweep", stimulus=stimulus,
+                            options=self.options.cards(), save=network.free_nets,
+                            annotate=False)
+        n_points = len(x) * len(betas)
+        v = self.process.dc_sweep(text, SWEEP_SOURCE, n_points, network.free_nets, batch=batch_index)
+        return v.reshape(len(x), len(betas), -1).transpose(1, 0, 2)
+
+    # -- protocol ---------------------------------------------------------------------------------
+    def solve(self, network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
+              features: np.ndarray, phases: Phases = Phases(), *,
+              batch_index: int | None = None) -> Solution:
+        """Voltages of the free nets for every phase and sample, shape (n_phases, batch, n_free)."""
+        x = network.check_features(features)
+        conductances = network.check_conductances(conductances)
+        per_sweep = max(1, self.options.max_points // len(phases.betas))
+        parts = [self._solve_chunk(network, conductances, x[i:i + per_sweep], phases, i, per_sweep,
+                                   batch_index)
+                 for i in range(0, len(x), per_sweep)]
+        return Solution(phases.betas, np.concatenate(parts, axis=1))
+
+    def _solve_chunk(self, network, conductances, x, phases, start, per_sweep, batch_index):
+        if phases.targets is not None:
+            phases = Phases(phases.betas, phases.cost, phases.targets[start:start + per_sweep],
+                            phases.mode)
+        if phases.mode == "exact" or not phases.nudged:
+            return self._sweep(network, conductances, x, phases.betas, phases, None, batch_index)
+        # current nudging: fixed currents -beta dC/dV from the free state, then the nudged sweep
+        free = self._sweep(network, conductances, x, (0.0,), phases, None, batch_index)[0]
+        grad = phases.cost.gradient(network.readout(free), phases.targets)
+        nudged_betas = phases.betas[1:]
+        currents = -np.asarray(nudged_betas)[None, :, None] * grad[:, None, :]
+        nudged = self._sweep(network, conductances, x, nudged_betas, phases,
+                             currents.reshape(-1, grad.shape[1]), batch_index)
+        return np.concatenate([free[None], nudged], axis=0)
+
+    def close(self) -> None:
+        self.process.close()

@@ -1,0 +1,51 @@
+"""Atomic files of a run folder: the checkpoint and the per-epoch metrics."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+CHECKPOINT = "checkpoint.npz"
+METRICS = "metrics.csv"
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path`` and rename it: a reader never sees half a file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def save_checkpoint(run_dir: Path, epoch: int, conductances: tuple[np.ndarray, ...],
+                    history: list[dict]) -> None:
+    buffer = io.BytesIO()
+    arrays = {f"g{l}": g for l, g in enumerate(conductances, start=1)}
+    np.savez(buffer, epoch=np.int64(epoch), history=np.array(json.dumps(history)), **arrays)
+    atomic_write_bytes(run_dir / CHECKPOINT, buffer.getvalue())
+    atomic_write_bytes(run_dir / METRICS, metrics_csv(history).encode())
+
+
+def load_checkpoint(run_dir: Path) -> tuple[int, tuple[np.ndarray, ...], list[dict]]:
+    """(last finished epoch, conductances, history) of a run folder."""
+    with np.load(run_dir / CHECKPOINT) as data:
+        n = sum(1 for k in data.files if k.startswith("g"))
+        conductances = tuple(data[f"g{l}"] for l in range(1, n + 1))
+        return int(data["epoch"]), conductances, json.loads(str(data["history"]))
+
+
+def metrics_csv(history: list[dict]) -> str:
+    if not history:
+        return ""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(history[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(history)
+    return buffer.getvalue()

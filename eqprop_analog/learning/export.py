@@ -1,0 +1,28 @@
+"""What a finished run leaves in its folder besides the checkpoint: trained netlist, weight map,
+curves and a summary."""
+
+from __future__ import annotations
+
+import json
+
+from eqprop_analog.learning.checkpoint import atomic_write_bytes
+from eqprop_analog.learning.trainer import TrainResult, Trainer
+from eqprop_analog.report.plots import plot_curves
+from eqprop_analog.spice.netlist import write_netlist
+
+
+def export_run(trainer: Trainer, result: TrainResult) -> dict:
+    """Write network.cir, network.weights.csv, curves.png and summary.json; return the summary."""
+    run_dir = result.run_dir
+    layers = "-".join(map(str, trainer.network.spec.layers))
+    write_netlist(run_dir / "network.cir", trainer.network, result.conductances,
+                  title=f"eqprop-analog {layers} trained on {trainer.data.name}")
+    plot_curves(result.history, run_dir / "curves.png", f"{layers} on {trainer.data.name}")
+    final = result.final
+    summary = {"dataset": trainer.data.name, "engine": trainer.engine.name,
+               "epochs": final["epoch"], "layers": list(trainer.network.spec.layers),
+               "train_accuracy": final["train_accuracy"], "test_accuracy": final["test_accuracy"],
+               "train_loss": final["train_loss"], "test_loss": final["test_loss"],
+               "seconds": round(result.seconds, 3), "run_dir": str(run_dir)}
+    atomic_write_bytes(run_dir / "summary.json", (json.dumps(summary, indent=2) + "\n").encode())
+    return summary

@@ -1,0 +1,64 @@
+"""Checks of EP gradient estimates against central finite differences of the loss, both through the
+same engine (ngspice by default)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from eqprop_analog.circuit.layered import LayeredNetwork
+from eqprop_analog.engines.base import Engine, Phases
+from eqprop_analog.engines.nudging import Cost
+from eqprop_analog.learning.estimators import EPEstimator
+
+
+def batch_loss(engine: Engine, network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
+               features: np.ndarray, cost: Cost, targets: np.ndarray) -> float:
+    """Mean cost of the free steady states."""
+    free = engine.solve(network, conductances, features).phase(0.0)
+    return float(np.mean(cost.value(network.readout(free), targets)))
+
+
+def finite_difference_gradient(engine: Engine, network: LayeredNetwork,
+                               conductances: tuple[np.ndarray, ...], features: np.ndarray,
+                               cost: Cost, targets: np.ndarray, relative_step: float = 1e-3
+                               ) -> tuple[np.ndarray, ...]:
+    """dL/dG by central differences, each conductance moved by +/- relative_step * G."""
+    grads = []
+    for l, g in enumerate(conductances):
+        grad = np.empty_like(g)
+        for index in np.ndindex(g.shape):
+            h = relative_step * g[index]
+            losses = []
+            for sign in (1.0, -1.0):
+                moved = [c.copy() for c in conductances]
+                moved[l][index] += sign * h
+                losses.append(batch_loss(engine, network, tuple(moved), features, cost, targets))
+            grad[index] = (losses[0] - losses[1]) / (2.0 * h)
+        grads.append(grad)
+    return tuple(grads)
+
+
+def ep_gradient(engine: Engine, network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
+                features: np.ndarray, cost: Cost, targets: np.ndarray, estimator: EPEstimator,
+                nudging: str = "exact", rng: np.random.Generator | None = None
+                ) -> tuple[np.ndarray, ...]:
+    phases = Phases(estimator.betas(rng), cost, targets, nudging)
+    solution = engine.solve(network, conductances, features, phases)
+    return estimator.gradient(network, features, solution)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How close an estimate is to a reference gradient, over all conductances."""
+
+    cosine: float
+    relative_error: float
+
+    @staticmethod
+    def of(estimate: tuple[np.ndarray, ...], reference: tuple[np.ndarray, ...]) -> "Comparison":
+        e = np.concatenate([a.ravel() for a in estimate])
+        r = np.concatenate([a.ravel() for a in reference])
+        cosine = float(e @ r / (np.linalg.norm(e) * np.linalg.norm(r)))
+        return Comparison(cosine, float(np.linalg.norm(e - r) / np.linalg.norm(r)))

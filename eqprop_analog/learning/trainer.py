@@ -1,0 +1,141 @@
+"""Training loop: EP updates of the conductances on mini-batches, with checkpoints and resume."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from eqprop_analog.circuit.layered import LayeredNetwork
+from eqprop_analog.config import RunConfig, config_to_toml, load_config
+from eqprop_analog.data.datasets import Dataset
+from eqprop_analog.devices.clipped import ClippedDevice
+from eqprop_analog.engines.base import Engine, Phases
+from eqprop_analog.engines.nudging import CrossEntropy, make_cost
+from eqprop_analog.errors import ConfigError
+from eqprop_analog.learning.checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
+from eqprop_analog.learning.estimators import EPEstimator
+
+CONFIG_FILE = "config.toml"
+EVAL_BATCH = 512
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    history: list[dict]
+    conductances: tuple[np.ndarray, ...]
+    run_dir: Path
+    seconds: float
+
+    @property
+    def final(self) -> dict:
+        return self.history[-1]
+
+
+class Trainer:
+    """Trains the conductances of a layered network with EP, one engine call per mini-batch."""
+
+    def __init__(self, config: RunConfig, dataset: Dataset, engine: Engine, run_dir: str | Path,
+                 *, progress: bool | None = None, log=print) -> None:
+        self.config = config
+        self.data = dataset
+        self.engine = engine
+        self.run_dir = Path(run_dir)
+        self.network = LayeredNetwork(config.circuit_spec(dataset.n_features, dataset.n_classes))
+        self.cost = make_cost(config.cost, config.softmax_gain)
+        self.estimator = EPEstimator(config.estimator, config.beta)
+        self.device = ClippedDevice(config.g_min, config.g_max)
+        self.learning_rates = config.learning_rates()
+        self.progress = sys.stderr.isatty() if progress is None else progress
+        self.log = log
+
+    # -- targets and metrics --------------------------------------------------------------------------
+    def targets(self, labels: np.ndarray) -> np.ndarray:
+        onehot = np.eye(self.data.n_classes)[labels]
+        if isinstance(self.cost, CrossEntropy):
+            return onehot
+        return self.config.target_low + (self.config.target_high - self.config.target_low) * onehot
+
+    def evaluate(self, conductances, x: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+        """(mean cost, accuracy) of the free steady states."""
+        losses, correct = [], 0
+        for start in range(0, len(x), EVAL_BATCH):
+            xb, yb = x[start:start + EVAL_BATCH], labels[start:start + EVAL_BATCH]
+            readout = self.network.readout(self.engine.solve(self.network, conductances, xb)
+                                           .phase(0.0))
+            losses.append(self.cost.value(readout, self.targets(yb)))
+            correct += int(np.sum(readout.argmax(axis=1) == yb))
+        return float(np.mean(np.concatenate(losses))), correct / len(x)
+
+    # -- one epoch ----------------------------------------------------------------------------------
+    def train_epoch(self, conductances, epoch: int) -> tuple[np.ndarray, ...]:
+        rng = np.random.default_rng([self.config.seed, epoch])
+        order = rng.permutation(len(self.data.x_train))
+        batches = [order[i:i + self.config.batch_size]
+                   for i in range(0, len(order), self.config.batch_size)]
+        bar = None
+        if self.progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(batches), desc=f"epoch {epoch}", leave=False, unit="batch")
+        for index, batch in enumerate(batches):
+            x, labels = self.data.x_train[batch], self.data.y_train[batch]
+            phases = Phases(self.estimator.betas(rng), self.cost, self.targets(labels),
+                            self.config.nudging)
+            solution = self.engine.solve(self.network, conductances, x, phases, batch_index=index)
+            grads = self.estimator.gradient(self.network, x, solution)
+            conductances = tuple(self.device.program(g, -lr * grad) for g, grad, lr
+                                 in zip(conductances, grads, self.learning_rates))
+            if bar is not None:
+                bar.update()
+        if bar is not None:
+            bar.close()
+        return conductances
+
+    # -- the run ------------------------------------------------------------------------------------
+    def fit(self, resume: bool = False) -> TrainResult:
+        """Train for ``config.epochs`` epochs; with ``resume``, continue from the run's checkpoint."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        start_time = time.perf_counter()
+        if resume:
+            done, conductances, history = load_checkpoint(self.run_dir)
+            conductances = self.network.check_conductances(conductances)
+            self.log(f"resuming {self.run_dir} after epoch {done}")
+        else:
+            (self.run_dir / CONFIG_FILE).write_text(config_to_toml(self.config))
+            done, history = 0, []
+            conductances = self.network.initial_conductances(
+                np.random.default_rng(self.config.seed), self.config.init_low, self.config.init_high)
+        for epoch in range(done + 1, self.config.epochs + 1):
+            t0 = time.perf_counter()
+            conductances = self.train_epoch(conductances, epoch)
+            train_loss, train_acc = self.evaluate(conductances, self.data.x_train, self.data.y_train)
+            test_loss, test_acc = self.evaluate(conductances, self.data.x_test, self.data.y_test)
+            seconds = time.perf_counter() - t0
+            history.append({"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc,
+                            "test_loss": test_loss, "test_accuracy": test_acc,
+                            "seconds": round(seconds, 3)})
+            save_checkpoint(self.run_dir, epoch, conductances, history)
+            self.log(f"epoch {epoch:3d}/{self.config.epochs}  loss {train_loss:.4g}  "
+                     f"train {100 * train_acc:5.1f} %  test {100 * test_acc:5.1f} %  "
+                     f"({seconds:.1f} s)")
+        return TrainResult(history, conductances, self.run_dir, time.perf_counter() - start_time)
+
+
+def resume_config(run_dir: Path, overrides: dict) -> RunConfig:
+    """The config of an earlier run, with ``overrides`` (only ``epochs`` may change)."""
+    if not (run_dir / CHECKPOINT).is_file():
+        raise ConfigError(f"{run_dir} has no {CHECKPOINT} to resume from")
+    config = load_config(run_dir / CONFIG_FILE)
+    changed = {k: v for k, v in overrides.items() if v is not None and k != "epochs"}
+    if changed:
+        raise ConfigError(f"--resume continues a run as configured; only --epochs may change, not "
+                          f"{', '.join(sorted(changed))}")
+    if overrides.get("epochs") is not None:
+        from dataclasses import replace
+
+        config = replace(config, epochs=overrides["epochs"])
+    return config

@@ -1,0 +1,31 @@
+"""Training curves as a PNG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def plot_curves(history: list[dict], path: str | Path, title: str = "") -> Path:
+    """Loss and accuracy per epoch, train and test, side by side."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [h["epoch"] for h in history]
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.5))
+    for split in ("train", "test"):
+        ax_loss.plot(epochs, [h[f"{split}_loss"] for h in history], marker="o", label=split)
+        ax_acc.plot(epochs, [100 * h[f"{split}_accuracy"] for h in history], marker="o", label=split)
+    ax_loss.set(xlabel="epoch", ylabel="cost (free state)", yscale="log")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

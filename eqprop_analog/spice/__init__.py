@@ -1,0 +1,1 @@
+"""SPICE side: netlist text out and back in, and the ngspice session over libngspice."""

@@ -1,0 +1,171 @@
+"""Deterministic, readable SPICE netlists of a LayeredNetwork, and reading conductances back.
+
+Resistors are written as resistances, and in exported netlists each carries its exact conductance
+in an inline comment (``$ G=...``), since 1/(1/G) is not always G in floating point. The diode model and the amplifier subcircuit are copied in from the library in circuits/, so a netlist is
+self-contained.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from eqprop_analog.circuit.layered import Element, LayeredNetwork
+from eqprop_analog.errors import ConfigError
+
+CIRCUITS_DIR = Path(__file__).resolve().parents[2] / "circuits"
+LIBRARY_FILES = {"diode": "neuron_diode.lib", "amplifier": "bidirectional_amplifier.lib"}
+
+
+def library_text(name: str) -> str:
+    """Text of one file of the SPICE library in circuits/."""
+    path = CIRCUITS_DIR / LIBRARY_FILES[name]
+    return path.read_text().rstrip("\n")
+
+
+def number(value: float) -> str:
+    """Shortest text that parses back to exactly ``value``."""
+    return repr(float(value))
+
+
+def resistance_text(conductance: float) -> str:
+    return repr(1.0 / float(conductance))
+
+
+def element_line(element: Element) -> str:
+    nets = " ".join(element.nets)
+    if element.kind == "V":
+        return f"{element.name} {nets} DC {number(element.value)}"
+    if element.kind == "E":
+        return f"{element.name} {nets} {number(element.value)}"
+    if element.kind == "D":
+        return f"{element.name} {nets} {element.model}"
+    if element.kind == "X":
+        return f"{element.name} {nets} {element.model} gain={number(element.value)}"
+    if element.kind == "R":
+        return f"{element.name} {nets} {resistance_text(element.value)}"
+    raise ValueError(f"unknown element kind {element.kind!r}")
+
+
+def resistor_lines(network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
+                   annotate: bool = True) -> list[str]:
+    lines = []
+    for l, g in enumerate(conductances, start=1):
+        rows, cols = network.resistor_nets(l)
+        names = network.resistor_names[l - 1]
+        lines.append(f"* crossbar {l}: {len(rows) - 2} rows + 2 bias rails -> {len(cols)} columns")
+        for i, a in enumerate(rows):
+            for j, b in enumerate(cols):
+                line = f"{names[i, j]} {a} {b} {resistance_text(g[i, j])}"
+                lines.append(f"{line} $ G={number(g[i, j])}" if annotate else line)
+    return lines
+
+
+def header_lines(network: LayeredNetwork, title: str) -> list[str]:
+    spec = network.spec
+    d = spec.diode
+    lines = [
+        title,
+        f"* eqprop-analog layered resistive network, layers {'-'.join(map(str, spec.layers))}",
+        f"* input gain {number(spec.input_gain)} V, conductances in [{number(spec.g_min)}, "
+        f"{number(spec.g_max)}] S, bias rails +/-{number(spec.bias_rail)} V, neuron {spec.neuron}",
+    ]
+    if spec.hidden:
+        lines += [f".param diode_is={number(d.saturation_current)} "
+                  f"diode_n={number(d.emission_coefficient)} diode_rs={number(d.series_resistance)}",
+                  library_text("diode")]
+    if spec.amplifier_gain is not None and spec.hidden:
+        lines.append(library_text("amplifier"))
+    return lines
+
+
+def netlist_text(network: LayeredNetwork, conductances: tuple[np.ndarray, ...], *,
+                 title: str = "eqprop-analog network", features: np.ndarray | None = None,
+                 stimulus: list[str] | None = None, options: dict[str, float] | None = None,
+                 save: tuple[str, ...] | None = None, annotate: bool = True) -> str:
+    """The netlist of ``network`` with the given conductances.
+
+    The inputs are DC sources at ``features`` (zeros by default), unless ``stimulus`` gives the lines
+    that drive the input nets instead (the engines' swept sources). ``save`` limits the vectors that
+    ngspice keeps; ``options`` become a ``.options`` card; ``annotate`` adds the exact conductance
+    of each resistor as a comment.
+    """
+    conductances = network.check_conductances(conductances)
+    lines = header_lines(network, title)
+    lines.append("* inputs: +A x_i and -A x_i")
+    if stimulus is None:
+        lines += [element_line(e) for e in network.input_elements(features)]
+    else:
+        lines += stimulus
+    lines.append("* bias rails, neuron bias sources, neurons and amplifiers")
+    lines += [element_line(e) for e in network.fixed_elements()]
+    lines += resistor_lines(network, conductances, annotate)
+    if save:
+        lines += [".save " + " ".join(f"v({n})" for n in save[i:i + 16])
+                  for i in range(0, len(save), 16)]
+    if options:
+        lines.append(".options " + " ".join(f"{k}={number(v)}" for k, v in options.items()))
+    lines.append(".end")
+    return "\n".join(lines) + "\n"
+
+
+# -- weight map and read-back -----------------------------------------------------------------------
+def weight_rows(network: LayeredNetwork, conductances: tuple[np.ndarray, ...]) -> list[dict]:
+    rows = []
+    for l, g in enumerate(network.check_conductances(conductances), start=1):
+        row_nets, col_nets = network.resistor_nets(l)
+        names = network.resistor_names[l - 1]
+        for i, a in enumerate(row_nets):
+            for j, b in enumerate(col_nets):
+                rows.append({"element": str(names[i, j]), "layer": l, "row": i, "column": j,
+                             "from_net": a, "to_net": b, "conductance": float(g[i, j])})
+    return rows
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def write_netlist(path: str | os.PathLike, network: LayeredNetwork,
+                  conductances: tuple[np.ndarray, ...], *, title: str = "eqprop-analog network",
+                  features: np.ndarray | None = None) -> tuple[Path, Path]:
+    """Write the netlist and its weight map (``<stem>.weights.csv``); return both paths."""
+    path = Path(path)
+    _atomic_write(path, netlist_text(network, conductances, title=title, features=features,
+                                     options={"reltol": 1e-6}))
+    weights = path.with_name(path.stem + ".weights.csv")
+    rows = weight_rows(network, conductances)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "conductance": repr(row["conductance"])})
+    _atomic_write(weights, buffer.getvalue())
+    return path, weights
+
+
+def read_conductances(text: str, network: LayeredNetwork) -> tuple[np.ndarray, ...]:
+    """Recover the crossbar conductances of ``network`` from netlist text: the exact value of the
+    ``$ G=`` comment where there is one, else 1/R."""
+    values: dict[str, float] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 4 and parts[0].upper().startswith("R_L"):
+            exact = parts[5][2:] if len(parts) == 6 and parts[5].startswith("G=") else None
+            values[parts[0].upper()] = float(exact) if exact else 1.0 / float(parts[3])
+    out = []
+    for names in network.resistor_names:
+        missing = [n for n in names.flat if n not in values]
+        if missing:
+            raise ConfigError(f"netlist lacks {len(missing)} crossbar resistors (first: {missing[0]}); "
+                              "was it exported for a network of other layer sizes?")
+        out.append(np.vectorize(values.__getitem__, otypes=[float])(names))
+    return tuple(out)
+

@@ -1,0 +1,118 @@
+"""An ngspice session over libngspice, through PySpice's binding, with the memory hygiene it needs.
+
+ngspice keeps global state, so there is one session per process (see :mod:`.worker` for running it in
+a child process that may crash without taking the caller down).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from eqprop_analog.errors import LibraryNotFoundError, SpiceError
+from eqprop_analog.spice.library import find_library
+
+# ngspice keeps every command in its history; clearing it now and then keeps commands fast.
+_HISTORY_CLEAR_EVERY = 500
+_ERROR_WORDS = ("error", "fail", "abort", "singular", "too small", "not found", "unknown",
+                "can't", "cannot")
+
+
+def _load_pyspice(library_path: str):
+    logging.getLogger("PySpice").setLevel(logging.CRITICAL)  # "Unsupported Ngspice version" etc.
+    from PySpice.Spice.NgSpice.Shared import NgSpiceShared, ffi
+
+    class _Shared(NgSpiceShared):
+        """NgSpiceShared that records ngspice's messages and its requests to exit."""
+
+        LIBRARY_PATH = library_path
+        exit_requested = False
+
+        def send_char(self, message, ngspice_id):  # noqa: D401 - ngspice callback
+            return 0
+
+        @staticmethod
+        def _exit(exit_status, immediate_unloading, quit_exit, ngspice_id, user_data):
+            ffi.from_handle(user_data).exit_requested = True
+            return exit_status
+
+    return _Shared, ffi
+
+
+class NgspiceSession:
+    """Loads netlists into libngspice, runs DC sweeps and reads node voltages back as numpy arrays."""
+
+    def __init__(self, library_path: str | None = None) -> None:
+        path = library_path or find_library()
+        try:
+            shared_cls, self._ffi = _load_pyspice(path)
+            self._ng = shared_cls(ngspice_id=0, send_data=False)
+        except OSError as exc:
+            raise LibraryNotFoundError(f"cannot load libngspice from {path}: {exc}") from exc
+        self._lib = self._ng._ngspice_shared
+        self._loaded = False
+        self._commands = 0
+        self.library_path = path
+
+    @property
+    def version(self) -> int | None:
+        return self._ng._ngspice_version
+
+    @property
+    def exit_requested(self) -> bool:
+        """True once ngspice asked to quit: the library is then unusable in this process."""
+        return self._ng.exit_requested
+
+    def _messages(self) -> str:
+        """ngspice's own words about the last command: its errors first, else its last lines."""
+        lines = [line.strip() for line in self._ng._stdout + self._ng._stderr if line.strip()]
+        errors = [l for l in lines if any(k in l.lower() for k in _ERROR_WORDS)]
+        return " | ".join((errors or lines)[-4:])
+
+    def _command(self, command: str, analysis: str) -> None:
+        self._commands += 1
+        if self._commands % _HISTORY_CLEAR_EVERY == 0:
+            self._lib.ngSpice_Command(self._ffi.NULL)
+        self._ng.clear_output()
+        rc = self._lib.ngSpice_Command(command.encode("ascii"))
+        failed = rc != 0 or self._ng._error_in_stderr or self._ng._error_in_stdout
+        if failed or self.exit_requested:
+            raise SpiceError(f"command {command!r} failed", analysis=analysis,
+                             ngspice_output=self._messages())
+
+    def load(self, netlist: str) -> None:
+        """Replace the loaded circuit by ``netlist``."""
+        if self._loaded:
+            self._command("remcirc", "load")  # else each load keeps the old circuit (+1 MB)
+            self._loaded = False
+        lines = [line for line in netlist.splitlines() if line] + [""]
+        keep = [self._ffi.new("char[]", line.encode("utf8")) for line in lines] + [self._ffi.NULL]
+        self._ng.clear_output()
+        rc = self._lib.ngSpice_Circ(self._ffi.new("char *[]", keep))
+        if rc != 0 or self._ng._error_in_stdout or self._ng._error_in_stderr or self.exit_requested:
+            raise SpiceError("the netlist was rejected", analysis="load",
+                             ngspice_output=self._messages())
+        self._loaded = True
+
+    def dc_sweep(self, source: str, n_points: int, vectors: tuple[str, ...]) -> np.ndarray:
+        """Sweep ``source`` over 0, 1, ..., n_points - 1; return the vectors, shape (n_points, n)."""
+        try:
+            self._command(f"dc {source.lower()} 0 {n_points - 1} 1", "dc")
+            plot = self._ffi.string(self._lib.ngSpice_CurPlot()).decode()
+            out = np.empty((n_points, len(vectors)))
+            for k, name in enumerate(vectors):
+                info = self._lib.ngGet_Vec_Info(f"{plot}.{name.lower()}".encode())
+                if info == self._ffi.NULL or info.v_realdata == self._ffi.NULL:
+                    raise SpiceError(f"no vector {name!r} after the sweep", analysis="dc",
+                                     ngspice_output=self._messages())
+                if info.v_length != n_points:
+                    raise SpiceError(f"the sweep stopped after {info.v_length} of {n_points} points",
+                                     analysis="dc", ngspice_output=self._messages())
+                out[:, k] = np.frombuffer(self._ffi.buffer(info.v_realdata, n_points * 8),
+                                          dtype=np.float64)
+            return out
+        finally:
+            if not self.exit_requested:
+                # results of earlier runs slow every later command down and hold memory
+                self._lib.ngSpice_Command(b"destroy all")

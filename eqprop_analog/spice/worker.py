@@ -1,0 +1,158 @@
+"""ngspice in a child process, so that a crash or a fatal error of ngspice never ends the caller.
+
+The child owns one :class:`~eqprop_analog.spice.session.NgspiceSession`. If it dies, the call that
+was running raises :class:`SpiceError` and the next call starts a fresh child.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import tempfile
+import traceback
+from multiprocessing.connection import Connection
+
+import numpy as np
+
+from eqprop_analog.errors import EqpropError, LibraryNotFoundError, SpiceError
+from eqprop_analog.spice.library import find_library
+
+
+def _serve(conn: Connection, library_path: str) -> None:
+    from eqprop_analog.spice.session import NgspiceSession
+
+    try:
+        session = NgspiceSession(library_path)
+    except EqpropError as exc:
+        conn.send(("fatal", type(exc).__name__, str(exc)))
+        return
+    conn.send(("ready", session.version))
+    while True:
+        try:
+            request = conn.recv()
+        except EOFError:
+            return
+        if request is None:
+            return
+        netlist, source, n_points, vectors = request
+        try:
+            session.load(netlist)
+            conn.send(("ok", session.dc_sweep(source, n_points, vectors)))
+        except SpiceError as exc:
+            conn.send(("error", exc.reason, exc.ngspice_output))
+        except Exception:  # a bug on our side: report it, keep serving
+            conn.send(("error", traceback.format_exc(limit=3), ""))
+        if session.exit_requested:
+            return  # libngspice cannot be used again in this process
+
+
+class NgspiceProcess:
+    """Runs DC sweeps in a child process that holds the only ngspice of that process.
+
+    The child is a plain ``python -m`` process talking over a socket pair, not a multiprocessing
+    spawn, so user scripts need no ``if __name__ == "__main__"`` guard."""
+
+    def __init__(self, library_path: str | None = None, timeout: float = 3600.0) -> None:
+        self.library_path = library_path or find_library()
+        self.timeout = timeout
+        self._process: subprocess.Popen | None = None
+        self._conn: Connection | None = None
+        self._stderr = None
+        self.version: int | None = None
+
+    def _start(self) -> None:
+        ours, theirs = socket.socketpair()
+        self._stderr = tempfile.TemporaryFile()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "eqprop_analog.spice.worker", str(theirs.fileno()),
+             self.library_path],
+            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=self._stderr)
+        theirs.close()
+        self._conn = Connection(ours.detach())
+        reply = self._receive("start")
+        if reply[0] == "fatal":
+            self.close()
+            if reply[1] == "LibraryNotFoundError":
+                raise LibraryNotFoundError(reply[2])
+            raise SpiceError(reply[2], analysis="start")
+        self.version = reply[1]
+
+    def _child_stderr(self) -> str:
+        if self._stderr is None:
+            return ""
+        self._stderr.seek(0)
+        lines = self._stderr.read().decode(errors="replace").strip().splitlines()
+        return " | ".join(lines[-3:])
+
+    def _receive(self, analysis: str, batch: int | None = None):
+        try:
+            if not self._conn.poll(self.timeout):
+                self.close()
+                raise SpiceError(f"no answer within {self.timeout:g} s; the process was stopped",
+                                 analysis=analysis, batch=batch)
+            return self._conn.recv()
+        except (EOFError, OSError, ConnectionError):
+            code = self._process.wait(timeout=5) if self._process is not None else None
+            output = self._child_stderr()
+            self.close()
+            raise SpiceError(f"the ngspice process died (exit code {code})", analysis=analysis,
+                             batch=batch, ngspice_output=output) from None
+
+    def dc_sweep(self, netlist: str, source: str, n_points: int, vectors: tuple[str, ...], *,
+                 batch: int | None = None) -> np.ndarray:
+        """Load ``netlist``, sweep ``source`` over 0..n_points-1 and return the vectors, shape
+        (n_points, len(vectors))."""
+        if self._process is None or self._process.poll() is not None:
+            self.close()
+            self._start()
+        try:
+            self._conn.send((netlist, source, n_points, tuple(vectors)))
+        except (OSError, ConnectionError):
+            self.close()
+            raise SpiceError("the ngspice process died", analysis="dc", batch=batch) from None
+        reply = self._receive("dc", batch)
+        if reply[0] == "ok":
+            return reply[1]
+        raise SpiceError(reply[1], analysis="dc", batch=batch, ngspice_output=reply[2])
+
+    def close(self) -> None:
+        """Stop the child process (a later call starts a new one)."""
+        if self._conn is not None:
+            try:
+                self._conn.send(None)
+            except (OSError, ConnectionError):
+                pass
+            self._conn.close()
+            self._conn = None
+        if self._process is not None:
+            try:
+                self._process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def __enter__(self) -> "NgspiceProcess":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+if __name__ == "__main__":
+    _serve(Connection(int(sys.argv[1])), sys.argv[2])

@@ -1,0 +1,102 @@
+"""The command line: results as JSON, and one-line errors with a non-zero exit for bad input."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def run_cli(*args, env=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "eqprop_analog.cli", *args], capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, cwd=cwd, timeout=600)
+
+
+def assert_one_line_error(result, *words):
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+def test_train_json_summary(tmp_path):
+    result = run_cli("train", "--dataset", "xor", "--hidden", "8", "--epochs", "2",
+                     "--batch-size", "4", "--lr", "2e-9", "--out", str(tmp_path / "run"), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    for key in ("dataset", "engine", "epochs", "train_accuracy", "test_accuracy", "seconds",
+                "run_dir"):
+        assert key in summary
+    assert summary["epochs"] == 2 and summary["engine"] == "ngspice"
+
+
+def test_compile_writes_netlist_and_weight_map(tmp_path):
+    out = tmp_path / "net.cir"
+    result = run_cli("compile", "--layers", "64,32,10", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
+    assert text.count("\nR_L1_") == (128 + 2) * 32 and text.rstrip().endswith(".end")
+    weights = (tmp_path / "net.weights.csv").read_text().splitlines()
+    assert weights[0] == "element,layer,row,column,from_net,to_net,conductance"
+    assert len(weights) == 1 + (128 + 2) * 32 + (32 + 2) * 10
+
+
+def test_gradcheck_json():
+    result = run_cli("gradcheck", "--layers", "3,4,2", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["reference"] == "finite-differences"
+    assert report["cosine"] >= 0.9999 and report["relative_error"] <= 1e-3
+
+
+def test_malformed_config(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text("[training\nepochs = 3\n")
+    assert_one_line_error(run_cli("train", "--config", str(config)), "not valid TOML")
+
+
+def test_unknown_config_option(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text("[training]\nepoch = 3\n")
+    assert_one_line_error(run_cli("train", "--config", str(config)), "unknown option 'epoch'")
+
+
+def test_g_min_not_below_g_max(tmp_path):
+    assert_one_line_error(run_cli("train", "--g-min", "1e-4", "--g-max", "1e-5",
+                                  "--out", str(tmp_path / "r")), "g_min", "g_max")
+
+
+def test_nan_features(tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_text("a,b,label\n0.1,0.2,0\n0.3,nan,1\n0.5,0.6,1\n0.7,0.1,0\n")
+    assert_one_line_error(run_cli("train", "--dataset", str(data), "--out", str(tmp_path / "r")),
+                          "NaN")
+
+
+def test_wrong_width_features(tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_text("0.1,0.2,0\n0.3,0.4,0.5,1\n0.5,0.6,1\n")
+    assert_one_line_error(run_cli("train", "--dataset", str(data), "--out", str(tmp_path / "r")),
+                          "columns")
+
+
+def test_bad_list_flag():
+    assert_one_line_error(run_cli("train", "--hidden", "64,abc"), "--hidden")
+
+
+@pytest.mark.parametrize("command", [["train", "--dataset", "xor", "--epochs", "1"],
+                                     ["gradcheck"]])
+def test_missing_libngspice(tmp_path, command):
+    result = run_cli(*command, *(["--out", str(tmp_path / "r")] if command[0] == "train" else []),
+                     env={"EQPROP_NGSPICE_LIBRARY": str(tmp_path / "nothing.so")})
+    assert_one_line_error(result, "EQPROP_NGSPICE_LIBRARY")
+
+
+def test_library_that_does_not_load(tmp_path):
+    fake = tmp_path / "libngspice.so.0"
+    fake.write_text("not a library")
+    result = run_cli("gradcheck", env={"EQPROP_NGSPICE_LIBRARY": str(fake)})
+    assert_one_line_error(result, "libngspice")

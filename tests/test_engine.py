@@ -1,0 +1,139 @@
+"""The ngspice engine: phases, nudging, errors that leave the caller alive, memory."""
+
+import os
+
+import numpy as np
+import pytest
+
+from eqprop_analog import CircuitSpec, LayeredNetwork
+from eqprop_analog.engines import Phases, SquaredError
+from eqprop_analog.engines.ngspice import NgspiceEngine
+from eqprop_analog.errors import DataError, LibraryNotFoundError, SpiceError
+from eqprop_analog.spice.library import LIBRARY_ENV
+from eqprop_analog.spice.worker import NgspiceProcess
+
+
+@pytest.fixture
+def small(rng):
+    network = LayeredNetwork(CircuitSpec((4, 6, 3), relu_bias=0.45, input_gain=4.0))
+    return network, network.initial_conductances(rng, 1e-6, 5e-5), rng.uniform(0, 1, (5, 4))
+
+
+def test_interleaved_phases_match_separate_solves(engine, small, rng):
+    """The free point of an interleaved sweep is the same steady state as a free-only sweep."""
+    network, g, x = small
+    y = rng.uniform(-0.2, 0.2, (5, 3))
+    both = engine.solve(network, g, x, Phases((0.0, 1e-5, -1e-5), SquaredError(), y))
+    free = engine.solve(network, g, x).phase(0.0)
+    np.testing.assert_allclose(both.phase(0.0), free, atol=1e-6)
+    # nudging pulls the outputs towards the targets, and -beta pushes them away
+    dist = lambda v: np.abs(network.readout(v) - y).sum()  # noqa: E731
+    assert dist(both.phase(1e-5)) < dist(free) < dist(both.phase(-1e-5))
+
+
+def test_current_nudging_agrees_with_exact_to_first_order(precise_engine, small, rng):
+    network, g, x = small
+    y = rng.uniform(-0.2, 0.2, (5, 3))
+    free = precise_engine.solve(network, g, x).phase(0.0)
+    gaps = []
+    for beta in (1e-6, 1e-7):
+        exact = precise_engine.solve(network, g, x, Phases((0.0, beta), SquaredError(), y, "exact"))
+        current = precise_engine.solve(network, g, x, Phases((0.0, beta), SquaredError(), y,
+                                                             "current"))
+        shift = np.abs(exact.phase(beta) - free).max()
+        gaps.append(np.abs(exact.phase(beta) - current.phase(beta)).max() / shift)
+    assert gaps[1] < gaps[0] / 5  # the relative gap is O(beta)
+
+
+def test_large_batch_is_split_across_sweeps(small):
+    network, g, _ = small
+    x = np.random.default_rng(0).uniform(0, 1, (7, 4))
+    from eqprop_analog.engines.ngspice import SpiceOptions
+
+    split = NgspiceEngine(SpiceOptions(max_points=4))
+    try:
+        whole = NgspiceEngine()
+        try:
+            np.testing.assert_allclose(split.solve(network, g, x).voltages,
+                                       whole.solve(network, g, x).voltages, atol=1e-6)
+        finally:
+            whole.close()
+    finally:
+        split.close()
+
+
+def test_bad_features_are_rejected(engine, small):
+    network, g, _ = small
+    with pytest.raises(DataError, match="4 columns"):
+        engine.solve(network, g, np.zeros((2, 5)))
+    with pytest.raises(DataError, match="NaN"):
+        engine.solve(network, g, np.array([[0.1, np.nan, 0.2, 0.3]]))
+
+
+def test_ngspice_error_names_analysis_and_batch_and_process_survives(small):
+    network, g, x = small
+    process = NgspiceProcess()
+    try:
+        with pytest.raises(SpiceError) as info:
+            process.dc_sweep("broken\nR1 a 0 1k\nB1 a 0 V=nosuchfunc(V(a))\n.end\n", "v_sweep", 3,
+                             ("a",), batch=7)
+        message = str(info.value)
+        assert "batch 7" in message and "'dc'" in message and "ngspice:" in message
+        engine = NgspiceEngine(process=process)  # the same child keeps working afterwards
+        assert engine.solve(network, g, x).voltages.shape == (1, 5, 9)
+    finally:
+        process.close()
+
+
+def test_crash_of_ngspice_process_raises_and_next_call_restarts(small):
+    network, g, x = small
+    engine = NgspiceEngine()
+    try:
+        engine.solve(network, g, x)
+        os.kill(engine.process.pid, 9)
+        with pytest.raises(SpiceError, match="died"):
+            engine.solve(network, g, x, batch_index=3)
+        assert engine.solve(network, g, x).voltages.shape == (1, 5, 9)
+    finally:
+        engine.close()
+
+
+def test_convergence_failure_is_a_spice_error_and_process_survives():
+    """A diode-like element no Newton iteration can settle: ngspice gives up, we report it."""
+    process = NgspiceProcess()
+    try:
+        unsolvable = ("t\nV_SWEEP s 0 0\nB1 a 0 I=1e-3*exp(1000*V(a))\nR1 a 0 1k\nI1 0 a 1\n.end\n")
+        with pytest.raises(SpiceError, match="analysis 'dc', batch 2"):
+            process.dc_sweep(unsolvable, "V_SWEEP", 3, ("a",), batch=2)
+        ok = process.dc_sweep("t\nV_SWEEP s 0 0\nR1 s 0 1k\n.end\n", "V_SWEEP", 3, ("s",))
+        np.testing.assert_array_equal(ok[:, 0], [0.0, 1.0, 2.0])
+    finally:
+        process.close()
+
+
+def test_missing_library_is_reported(monkeypatch):
+    monkeypatch.setenv(LIBRARY_ENV, "/nonexistent/libngspice.so.0")
+    with pytest.raises(LibraryNotFoundError, match=LIBRARY_ENV):
+        NgspiceEngine()
+
+
+def test_child_memory_stays_flat(small):
+    """Resident memory of the ngspice process after 300 batches is within 3 MB of that after 50
+    (BENCHMARKS.md has the 10,000-batch run)."""
+    network, g, x = small
+    y = np.zeros((5, 3))
+    engine = NgspiceEngine()
+
+    def rss_kb():
+        with open(f"/proc/{engine.process.pid}/status") as fh:
+            return next(int(l.split()[1]) for l in fh if l.startswith("VmRSS"))
+    try:
+        phases = Phases((0.0, 1e-6, -1e-6), SquaredError(), y)
+        for _ in range(50):
+            engine.solve(network, g, x, phases)
+        before = rss_kb()
+        for _ in range(250):
+            engine.solve(network, g, x, phases)
+        assert rss_kb() - before < 3000
+    finally:
+        engine.close()

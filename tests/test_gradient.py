@@ -1,0 +1,75 @@
+"""EP estimates from ngspice steady states against central finite differences through ngspice."""
+
+import numpy as np
+import pytest
+
+from eqprop_analog import CircuitSpec, LayeredNetwork
+from eqprop_analog.engines import CrossEntropy, SquaredError
+from eqprop_analog.learning.estimators import EPEstimator
+from eqprop_analog.learning.gradcheck import Comparison, ep_gradient, finite_difference_gradient
+
+
+def _problem(amplifier=None, seed=0):
+    rng = np.random.default_rng(seed)
+    network = LayeredNetwork(CircuitSpec((4, 6, 3), relu_bias=0.3, amplifier_gain=amplifier))
+    g = network.initial_conductances(rng, 1e-6, 5e-5)
+    return network, g, rng.uniform(0, 1, (4, 4)), rng.uniform(-0.2, 0.2, (4, 3))
+
+
+@pytest.fixture(scope="module")
+def reference(precise_engine):
+    cache = {}
+
+    def get(amplifier=None):
+        if amplifier not in cache:
+            network, g, x, y = _problem(amplifier)
+            cache[amplifier] = finite_difference_gradient(precise_engine, network, g, x,
+                                                          SquaredError(), y)
+        return cache[amplifier]
+    return get
+
+
+@pytest.mark.parametrize("nudging", ["exact", "current"])
+def test_symmetric_ep_matches_finite_differences(precise_engine, reference, nudging):
+    network, g, x, y = _problem()
+    estimate = ep_gradient(precise_engine, network, g, x, SquaredError(), y,
+                           EPEstimator("symmetric", 1e-6), nudging)
+    c = Comparison.of(estimate, reference())
+    assert c.cosine >= 0.9999 and c.relative_error <= 1e-3, c
+
+
+@pytest.mark.parametrize("amplifier", [None, 2.0])
+@pytest.mark.parametrize("kind,order", [("one-sided", 1), ("symmetric", 2)])
+def test_estimator_bias_shrinks_with_its_order_in_beta(precise_engine, reference, amplifier, kind,
+                                                       order):
+    network, g, x, y = _problem(amplifier)
+    betas = np.array([8e-6, 4e-6, 2e-6]) if kind == "symmetric" else np.array([1e-6, 5e-7, 2.5e-7])
+    errors = [Comparison.of(ep_gradient(precise_engine, network, g, x, SquaredError(), y,
+                                        EPEstimator(kind, b)), reference(amplifier)).relative_error
+              for b in betas]
+    slope = np.polyfit(np.log(betas), np.log(errors), 1)[0]
+    assert abs(slope - order) < 0.25, (errors, slope)
+
+
+def test_random_sign_is_one_sided_with_either_sign(precise_engine, reference):
+    network, g, x, y = _problem()
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        estimate = ep_gradient(precise_engine, network, g, x, SquaredError(), y,
+                               EPEstimator("random-sign", 2e-7), rng=rng)
+        assert Comparison.of(estimate, reference()).cosine > 0.9999
+
+
+def test_cross_entropy_gradient_and_nudging(precise_engine):
+    cost = CrossEntropy(gain=5.0)
+    rng = np.random.default_rng(3)
+    r, y = rng.normal(0, 0.3, (4, 3)), np.eye(3)[[0, 2, 1, 0]]
+    h = 1e-6
+    numeric = np.array([[(cost.value(r + h * np.eye(3)[k], y) - cost.value(r - h * np.eye(3)[k], y))
+                         [b] / (2 * h) for k in range(3)] for b in range(4)])
+    np.testing.assert_allclose(cost.gradient(r, y), numeric, rtol=1e-6, atol=1e-9)
+    network, g, x, _ = _problem()
+    ref = finite_difference_gradient(precise_engine, network, g, x, cost, y)
+    est = ep_gradient(precise_engine, network, g, x, cost, y, EPEstimator("symmetric", 1e-8))
+    c = Comparison.of(est, ref)
+    assert c.cosine >= 0.9999 and c.relative_error <= 1e-3, c

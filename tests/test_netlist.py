@@ -1,0 +1,113 @@
+"""Netlist text: exact read-back, determinism, the example files, and ngspice against hand-solved
+circuits and Kirchhoff's current law."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from eqprop_analog import CircuitSpec, LayeredNetwork
+from eqprop_analog.spice.examples import EXAMPLES, NETLISTS_DIR, example_network, write_examples
+from eqprop_analog.spice.netlist import netlist_text, read_conductances
+
+# kT/q at ngspice's default 27 C, with the CODATA 2014 constants that ngspice 39 uses
+THERMAL_VOLTAGE = 1.38064852e-23 * 300.15 / 1.6021766208e-19
+
+
+def test_read_back_recovers_conductances_exactly(rng):
+    network = LayeredNetwork(CircuitSpec((5, 7, 4, 3), amplifier_gain=2.0))
+    g = network.initial_conductances(rng)
+    assert any(1.0 / (1.0 / v) != v for a in g for v in a.flat)  # 1/R alone would not do
+    back = read_conductances(netlist_text(network, g), network)
+    for a, b in zip(g, back):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_netlist_is_deterministic_and_names_encode_place(rng):
+    network = LayeredNetwork(CircuitSpec((3, 4, 2)))
+    g = network.initial_conductances(rng)
+    text = netlist_text(network, g)
+    assert text == netlist_text(network, tuple(a.copy() for a in g))
+    assert "\nR_L1_005_003 in_002n h1_003 " in text  # row 5 = -x_2, column 3
+    assert "\nR_L2_BP_001 rail_p out_001 " in text
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_example_netlists_have_not_drifted(name, tmp_path):
+    write_examples(tmp_path)
+    for suffix in (".cir", ".weights.csv"):
+        committed = (NETLISTS_DIR / f"{name}{suffix}").read_text()
+        assert (tmp_path / f"{name}{suffix}").read_text() == committed, \
+            f"netlists/{name}{suffix} drifted: run python -m eqprop_analog.spice.examples"
+
+
+def test_example_netlist_reads_back():
+    network, g = example_network("iris")
+    back = read_conductances((NETLISTS_DIR / "iris.cir").read_text(), network)
+    for a, b in zip(g, back):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_single_layer_matches_hand_solution(engine, rng):
+    """No hidden layer: each output is the conductance-weighted mean of its row voltages."""
+    spec = CircuitSpec((3, 2), input_gain=1.5, bias_rail=0.8)
+    network = LayeredNetwork(spec)
+    g = network.initial_conductances(rng)[0]
+    x = rng.uniform(0, 1, (6, 3))
+    rows = np.concatenate([np.stack([1.5 * x, -1.5 * x], -1).reshape(6, -1),
+                           np.tile([0.8, -0.8], (6, 1))], axis=1)
+    expected = rows @ g / g.sum(axis=0)
+    v = engine.solve(network, (g,), x).phase(0.0)
+    np.testing.assert_allclose(v, expected, atol=1e-9)
+
+
+def _diode_current(v, spec):
+    d = spec.diode
+    return d.saturation_current * np.expm1(v / (d.emission_coefficient * THERMAL_VOLTAGE)) + 1e-12 * v
+
+
+@pytest.mark.parametrize("neuron,amplifier", [("relu", None), ("clamp", None), ("relu", 3.0)])
+def test_kirchhoff_current_law_holds_at_every_hidden_node(precise_engine, rng, neuron, amplifier):
+    spec = CircuitSpec((4, 6, 5, 3), neuron=neuron, relu_bias=0.45, amplifier_gain=amplifier,
+                       input_gain=4.0)
+    network = LayeredNetwork(spec)
+    g = network.initial_conductances(rng, 1e-6, 5e-5)
+    x = rng.uniform(0, 1, (8, 4))
+    free = precise_engine.solve(network, g, x).phase(0.0)
+    a = amplifier or 1.0
+    for layer, nets in enumerate(network.hidden_nets, start=1):
+        v = network.column_voltages(layer, free)
+        # current arriving through the crossbar below
+        into = np.einsum("bij,ij->bj", network.row_voltages(layer, x, free)[:, :, None]
+                         - v[:, None, :], g[layer - 1])
+        # current leaving through the crossbar above (through the amplifier: a times larger)
+        rows_above = network.row_voltages(layer + 1, x, free)[:, :-2]
+        cols_above = network.column_voltages(layer + 1, free)
+        out = a * np.einsum("bjk,jk->bj", rows_above[:, :, None] - cols_above[:, None, :],
+                            g[layer][:-2])
+        if neuron == "relu":
+            sign = np.where(np.arange(len(nets)) % 2 == 0, 1.0, -1.0)
+            diode = sign * _diode_current(sign * (sign * spec.relu_bias - v), spec)
+        else:
+            diode = (_diode_current(spec.clamp_low - v, spec) - _diode_current(v - spec.clamp_high, spec))
+        residual = into - out + diode
+        scale = np.abs(into).max()
+        assert np.abs(residual).max() < 1e-8 * scale
+
+
+def test_differential_outputs_read_pairs(engine, rng):
+    network = LayeredNetwork(CircuitSpec((3, 4, 2), differential_outputs=True))
+    g = network.initial_conductances(rng)
+    free = engine.solve(network, g, rng.uniform(0, 1, (2, 3))).phase(0.0)
+    out = free[:, network.layer_slices[-1]]
+    np.testing.assert_allclose(network.readout(free), out[:, 0::2] - out[:, 1::2])
+    assert network.output_nets == ("out_000p", "out_000n", "out_001p", "out_001n")
+
+
+def test_mnist_size_netlist_compiles_and_loads(engine, rng):
+    """1568 input sources and about 158,000 resistors, flat, solved by ngspice 39."""
+    network = LayeredNetwork(replace(CircuitSpec((784, 100, 10)), amplifier_gain=4.0))
+    g = network.initial_conductances(rng, 1e-6, 2e-5)
+    assert network.n_parameters == 1570 * 100 + 102 * 10
+    v = engine.solve(network, g, rng.uniform(0, 1, (2, 784))).phase(0.0)
+    assert v.shape == (2, 110) and np.all(np.isfinite(v))
