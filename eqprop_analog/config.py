@@ -54,6 +54,7 @@ class RunConfig:
     target_high: float = 0.2
     target_low: float = -0.1
     lr: tuple[float, ...] = (2e-8,)
+    lr_decay: float = 1.0  # the learning rates of epoch e are lr * lr_decay ** (e - 1)
     seed: int = 0
     test_fraction: float = 0.2
     # [engine]
@@ -79,7 +80,7 @@ class RunConfig:
                 raise ConfigError(f"{name} must be a positive integer, got {value!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}")
-        for name in ("beta", "softmax_gain", "reltol", "init_low", "init_high"):
+        for name in ("beta", "softmax_gain", "reltol", "init_low", "init_high", "lr_decay"):
             _positive(name, getattr(self, name))
         for name in ("target_high", "target_low", "test_fraction"):
             _number(name, getattr(self, name))
@@ -101,9 +102,11 @@ class RunConfig:
             diode=DiodeModel(self.diode_is, self.diode_n, self.diode_rs), bias_rail=self.bias_rail,
             amplifier_gain=self.amplifier_gain or None, differential_outputs=self.differential_outputs)
 
-    def learning_rates(self) -> tuple[float, ...]:
+    def learning_rates(self, epoch: int = 1) -> tuple[float, ...]:
+        """Learning rate of each crossbar during ``epoch`` (1-based)."""
         n = len(self.hidden) + 1
-        return self.lr * n if len(self.lr) == 1 else self.lr
+        lrs = self.lr * n if len(self.lr) == 1 else self.lr
+        return tuple(lr * self.lr_decay ** (epoch - 1) for lr in lrs)
 
 
 SECTIONS = {
@@ -111,7 +114,8 @@ SECTIONS = {
                 "relu_bias", "clamp_low", "clamp_high", "diode_is", "diode_n", "diode_rs",
                 "bias_rail", "amplifier_gain", "differential_outputs"),
     "training": ("dataset", "epochs", "batch_size", "beta", "estimator", "nudging", "cost",
-                 "softmax_gain", "target_high", "target_low", "lr", "seed", "test_fraction"),
+                 "softmax_gain", "target_high", "target_low", "lr", "lr_decay", "seed",
+                 "test_fraction"),
     "engine": ("engine", "reltol"),
 }
 

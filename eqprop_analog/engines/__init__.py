@@ -2,15 +2,14 @@
 
 from eqprop_analog.engines.base import Engine, Phases, Solution
 from eqprop_analog.engines.nudging import CrossEntropy, SquaredError, make_cost
+from eqprop_analog.errors import ConfigError
 
 __all__ = ["Engine", "Phases", "Solution", "SquaredError", "CrossEntropy", "make_cost",
            "make_engine"]
 
 
 def make_engine(name: str, **options) -> Engine:
-    """Engine by name (``ngspice``)."""
-    from eqprop_analog.errors import ConfigError
-
+    """Engine by name (``ngspice``); ``options`` are its settings (e.g. ``reltol``)."""
     if name == "ngspice":
         from eqprop_analog.engines.ngspice import NgspiceEngine, SpiceOptions
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +48,6 @@ class Trainer:
         self.cost = make_cost(config.cost, config.softmax_gain)
         self.estimator = EPEstimator(config.estimator, config.beta)
         self.device = ClippedDevice(config.g_min, config.g_max)
-        self.learning_rates = config.learning_rates()
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.log = log
 
@@ -76,6 +75,7 @@ class Trainer:
         order = rng.permutation(len(self.data.x_train))
         batches = [order[i:i + self.config.batch_size]
                    for i in range(0, len(order), self.config.batch_size)]
+        learning_rates = self.config.learning_rates(epoch)
         bar = None
         if self.progress:
             from tqdm import tqdm
@@ -88,7 +88,7 @@ class Trainer:
             solution = self.engine.solve(self.network, conductances, x, phases, batch_index=index)
             grads = self.estimator.gradient(self.network, x, solution)
             conductances = tuple(self.device.program(g, -lr * grad) for g, grad, lr
-                                 in zip(conductances, grads, self.learning_rates))
+                                 in zip(conductances, grads, learning_rates))
             if bar is not None:
                 bar.update()
         if bar is not None:
@@ -135,7 +135,5 @@ def resume_config(run_dir: Path, overrides: dict) -> RunConfig:
         raise ConfigError(f"--resume continues a run as configured; only --epochs may change, not "
                           f"{', '.join(sorted(changed))}")
     if overrides.get("epochs") is not None:
-        from dataclasses import replace
-
         config = replace(config, epochs=overrides["epochs"])
     return config
