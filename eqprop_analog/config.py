@@ -53,8 +53,8 @@ class RunConfig:
     softmax_gain: float = 20.0  # 1/V
     target_high: float = 0.2
     target_low: float = -0.1
-    lr: tuple[float, ...] = (2e-8,)
-    lr_decay: float = 1.0  # the learning rates of epoch e are lr * lr_decay ** (e - 1)
+    lr: tuple[float, ...] = (1e-8,)
+    lr_decay: float = 0.9  # the learning rates of epoch e are lr * lr_decay ** (e - 1)
     seed: int = 0
     test_fraction: float = 0.2
     # [engine]
