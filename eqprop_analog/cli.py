@@ -23,6 +23,16 @@ def _numbers(text: str, kind=float, what: str = "value") -> tuple:
     return values
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
 def _circuit_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("circuit")
     group.add_argument("--input-gain", type=float, help="volts per unit feature (A)")
@@ -73,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     grad.add_argument("--estimator", choices=("symmetric", "one-sided", "random-sign"),
                       default="symmetric")
     grad.add_argument("--nudging", choices=("exact", "current"), default="exact")
-    grad.add_argument("--batch", type=int, default=4, help="samples in the checked batch")
+    grad.add_argument("--batch", type=_positive_int, default=4, help="samples in the checked batch")
     grad.add_argument("--seed", type=int, default=0)
     grad.add_argument("--json", action="store_true")
     _circuit_flags(grad)
@@ -95,6 +105,7 @@ def _base_config(args):
 # -- train ------------------------------------------------------------------------------------------
 def cmd_train(args) -> int:
     from eqprop_analog.config import apply_overrides
+    from eqprop_analog.learning.checkpoint import CHECKPOINT
     from eqprop_analog.learning.trainer import resume_config
     from eqprop_analog.run import train
 
@@ -113,15 +124,18 @@ def cmd_train(args) -> int:
         config = apply_overrides(_base_config(args), overrides)
         run_dir = Path(args.out) if args.out else \
             Path("runs") / f"{Path(config.dataset).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
-        if (run_dir / "checkpoint.npz").exists():
+        if (run_dir / CHECKPOINT).exists():
             raise ConfigError(f"{run_dir} already holds a run; resume it with --resume {run_dir} "
                               "or choose another --out")
     try:
         summary = train(config, run_dir, resume=bool(args.resume),
                         progress=False if args.no_progress else None)
     except KeyboardInterrupt:
-        print(f"\ninterrupted; finished epochs are saved: resume with --resume {run_dir}",
-              file=sys.stderr)
+        if (run_dir / CHECKPOINT).exists():
+            print(f"\ninterrupted; finished epochs are saved: resume with --resume {run_dir}",
+                  file=sys.stderr)
+        else:
+            print("\ninterrupted before the first epoch ended; nothing to resume", file=sys.stderr)
         return 130
     print(f"test accuracy {100 * summary['test_accuracy']:.2f} %  results in {run_dir}")
     if args.json:
@@ -131,8 +145,6 @@ def cmd_train(args) -> int:
 
 # -- compile ----------------------------------------------------------------------------------------
 def cmd_compile(args) -> int:
-    from dataclasses import replace
-
     from eqprop_analog.circuit.layered import LayeredNetwork
     from eqprop_analog.config import apply_overrides
     from eqprop_analog.spice.netlist import write_netlist
@@ -141,11 +153,12 @@ def cmd_compile(args) -> int:
     if len(layers) < 2:
         raise ConfigError("--layers needs at least inputs and outputs, e.g. 64,32,10")
     config = apply_overrides(_base_config(args), _circuit_overrides(args))
-    spec = replace(config.circuit_spec(layers[0], layers[-1]), layers=layers)
-    network = LayeredNetwork(spec)
+    network = LayeredNetwork(config.spec_for(layers))
     conductances = network.initial_conductances(np.random.default_rng(args.seed), config.init_low,
                                                 config.init_high)
     path = Path(args.output)
+    if path.is_dir():
+        raise ConfigError(f"-o {path} is a folder; give the netlist's file name, e.g. {path}/net.cir")
     if not path.parent.is_dir():
         raise ConfigError(f"folder {path.parent} does not exist")
     t0 = time.perf_counter()
@@ -158,21 +171,15 @@ def cmd_compile(args) -> int:
 
 # -- gradcheck --------------------------------------------------------------------------------------
 def cmd_gradcheck(args) -> int:
-    from dataclasses import replace
-
     from eqprop_analog.circuit.layered import LayeredNetwork
     from eqprop_analog.config import RunConfig, apply_overrides
-    from eqprop_analog.engines.ngspice import NgspiceEngine, SpiceOptions
-    from eqprop_analog.engines.nudging import SquaredError
+    from eqprop_analog.engines import SquaredError, make_engine
     from eqprop_analog.learning.estimators import EPEstimator
     from eqprop_analog.learning.gradcheck import Comparison, ep_gradient, finite_difference_gradient
 
-    if args.engine != "ngspice":
-        raise ConfigError(f"unknown engine {args.engine!r}; available: ngspice")
     layers = _numbers(args.layers, int, "--layers")
     config = apply_overrides(RunConfig(), _circuit_overrides(args))
-    spec = replace(config.circuit_spec(layers[0], layers[-1]), layers=layers)
-    network = LayeredNetwork(spec)
+    network = LayeredNetwork(config.spec_for(layers))
     rng = np.random.default_rng(args.seed)
     conductances = network.initial_conductances(rng, config.init_low, config.init_high)
     x = rng.uniform(0, 1, (args.batch, layers[0]))
@@ -180,7 +187,7 @@ def cmd_gradcheck(args) -> int:
     estimator = EPEstimator(args.estimator, args.beta)
     cost = SquaredError()
     # tight tolerances: finite differences resolve loss changes of ~1e-9 relative
-    engine = NgspiceEngine(SpiceOptions(reltol=1e-9, vntol=1e-12, abstol=1e-18))
+    engine = make_engine(args.engine, reltol=1e-9, vntol=1e-12, abstol=1e-18)
     try:
         reference = finite_difference_gradient(engine, network, conductances, x, cost, targets)
         estimate = ep_gradient(engine, network, conductances, x, cost, targets, estimator,
@@ -208,8 +215,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except EqpropError as exc:
-        print(f"eqprop-analog: error: {exc}", file=sys.stderr)
-        return 2
+        message = str(exc)
+    except OSError as exc:  # unwritable output, a folder where a file was expected, ...
+        message = f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    print(f"eqprop-analog: error: {' '.join(message.split())}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ class RunConfig:
             value = getattr(self, name)
             object.__setattr__(self, name, tuple(value) if isinstance(value, (list, tuple))
                                else (value,))
-        if not isinstance(self.amplifier_gain, (int, float)) or self.amplifier_gain < 0:
+        if not _is_number(self.amplifier_gain) or self.amplifier_gain < 0:
             raise ConfigError(f"amplifier_gain must be >= 0 (0: none), got {self.amplifier_gain!r}")
         if not str(self.dataset).endswith(".csv"):
             _choice("dataset", self.dataset, tuple(DATASETS))
@@ -89,14 +89,25 @@ class RunConfig:
         if len(self.lr) not in (1, len(self.hidden) + 1):
             raise ConfigError(f"lr needs 1 value or one per crossbar ({len(self.hidden) + 1}), "
                               f"got {len(self.lr)}")
-        if not self.init_low < self.init_high:
-            raise ConfigError(f"init_low ({self.init_low:g} S) must be below init_high "
-                              f"({self.init_high:g} S)")
-        self.circuit_spec(1, 1)  # validates the circuit options
+        if not 0 < self.test_fraction < 1:
+            raise ConfigError(f"test_fraction must be in (0, 1), got {self.test_fraction}")
+        if not self.target_low < self.target_high:
+            raise ConfigError(f"target_low ({self.target_low} V) must be below target_high "
+                              f"({self.target_high} V)")
+        spec = self.circuit_spec(1, 1)  # validates the circuit options
+        if not spec.g_min <= self.init_low < self.init_high <= spec.g_max:
+            raise ConfigError(f"initial conductances [init_low, init_high] = [{self.init_low:g}, "
+                              f"{self.init_high:g}] S must be an interval within [g_min, g_max] = "
+                              f"[{spec.g_min:g}, {spec.g_max:g}] S")
 
     def circuit_spec(self, n_features: int, n_classes: int) -> CircuitSpec:
+        """The circuit for a dataset: features, the hidden layers of this config, classes."""
+        return self.spec_for((n_features, *self.hidden, n_classes))
+
+    def spec_for(self, layers: tuple[int, ...]) -> CircuitSpec:
+        """The circuit with these layer sizes and this config's circuit options."""
         return CircuitSpec(
-            layers=(n_features, *self.hidden, n_classes), input_gain=self.input_gain,
+            layers=tuple(layers), input_gain=self.input_gain,
             g_min=self.g_min, g_max=self.g_max, neuron=self.neuron, relu_bias=self.relu_bias,
             clamp_low=self.clamp_low, clamp_high=self.clamp_high,
             diode=DiodeModel(self.diode_is, self.diode_n, self.diode_rs), bias_rail=self.bias_rail,

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 from eqprop_analog.config import load_config
+from eqprop_analog.learning.checkpoint import CHECKPOINT
 from eqprop_analog.run import train
 
 CONFIGS = Path(__file__).resolve().parent / "configs"
@@ -11,7 +12,7 @@ CONFIGS = Path(__file__).resolve().parent / "configs"
 
 def run_example(name: str) -> dict:
     run_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("runs") / f"example-{name}"
-    resume = (run_dir / "checkpoint.npz").exists()
+    resume = (run_dir / CHECKPOINT).exists()
     summary = train(load_config(CONFIGS / f"{name}.toml"), run_dir, resume=resume)
     print(f"{name}: test accuracy {100 * summary['test_accuracy']:.1f} % "
           f"(train {100 * summary['train_accuracy']:.1f} %) in {summary['seconds']:.0f} s; "

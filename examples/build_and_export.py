@@ -12,7 +12,9 @@ netlist, weights = write_netlist("example-4-6-3.cir", network, conductances)
 print(f"wrote {netlist} and {weights}")
 
 engine = make_engine("ngspice")
-x = np.random.default_rng(1).uniform(0, 1, (3, 4))
-free = engine.solve(network, conductances, x).phase(0.0)
-print("output voltages (V):\n", network.readout(free))
-engine.close()
+try:
+    x = np.random.default_rng(1).uniform(0, 1, (3, 4))
+    free = engine.solve(network, conductances, x).phase(0.0)
+    print("output voltages (V):\n", network.readout(free))
+finally:
+    engine.close()

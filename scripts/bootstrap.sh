@@ -7,10 +7,12 @@ cd "$(dirname "$0")/.."
 
 fail() { echo "bootstrap: $*" >&2; exit 1; }
 
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
+
 missing=()
-dpkg -s ngspice >/dev/null 2>&1 || missing+=(ngspice)
-dpkg -s libngspice0 >/dev/null 2>&1 || missing+=(libngspice0)
-dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || missing+=(dataset-fashion-mnist)
+for package in ngspice libngspice0 dataset-fashion-mnist; do
+    installed "$package" || missing+=("$package")
+done
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 
@@ -26,8 +28,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
     echo "bootstrap: installing ${missing[*]}" >&2
     "${as_root[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends \
-        "${missing[@]}" >/dev/null
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \

@@ -83,6 +83,17 @@ def test_wrong_width_features(tmp_path):
                           "columns")
 
 
+def test_output_path_that_is_a_folder(tmp_path):
+    assert_one_line_error(run_cli("compile", "--layers", "4,3", "-o", str(tmp_path)), str(tmp_path))
+
+
+def test_too_few_samples_to_split(tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_text("0.1,0.2,0\n0.3,0.4,1\n")
+    assert_one_line_error(run_cli("train", "--dataset", str(data), "--out", str(tmp_path / "r")),
+                          "split")
+
+
 def test_bad_list_flag():
     assert_one_line_error(run_cli("train", "--hidden", "64,abc"), "--hidden")
 

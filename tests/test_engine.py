@@ -7,7 +7,7 @@ import pytest
 
 from eqprop_analog import CircuitSpec, LayeredNetwork
 from eqprop_analog.engines import Phases, SquaredError
-from eqprop_analog.engines.ngspice import NgspiceEngine
+from eqprop_analog.engines.ngspice import NgspiceEngine, SpiceOptions
 from eqprop_analog.errors import DataError, LibraryNotFoundError, SpiceError
 from eqprop_analog.spice.library import LIBRARY_ENV
 from eqprop_analog.spice.worker import NgspiceProcess
@@ -45,21 +45,24 @@ def test_current_nudging_agrees_with_exact_to_first_order(precise_engine, small,
     assert gaps[1] < gaps[0] / 5  # the relative gap is O(beta)
 
 
-def test_large_batch_is_split_across_sweeps(small):
+@pytest.mark.parametrize("mode", ["exact", "current"])
+def test_large_batch_is_split_across_sweeps(engine, small, mode):
     network, g, _ = small
-    x = np.random.default_rng(0).uniform(0, 1, (7, 4))
-    from eqprop_analog.engines.ngspice import SpiceOptions
-
-    split = NgspiceEngine(SpiceOptions(max_points=4))
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(0, 1, (7, 4)), rng.uniform(-0.2, 0.2, (7, 3))
+    phases = Phases((0.0, 1e-5, -1e-5), SquaredError(), y, mode)
+    split = NgspiceEngine(SpiceOptions(max_points=6))  # two samples of three phases per sweep
     try:
-        whole = NgspiceEngine()
-        try:
-            np.testing.assert_allclose(split.solve(network, g, x).voltages,
-                                       whole.solve(network, g, x).voltages, atol=1e-6)
-        finally:
-            whole.close()
+        np.testing.assert_allclose(split.solve(network, g, x, phases).voltages,
+                                   engine.solve(network, g, x, phases).voltages, atol=1e-6)
     finally:
         split.close()
+
+
+def test_targets_must_match_the_batch(engine, small):
+    network, g, x = small
+    with pytest.raises(DataError, match="targets"):
+        engine.solve(network, g, x, Phases((0.0, 1e-6), SquaredError(), np.zeros((4, 3))))
 
 
 def test_bad_features_are_rejected(engine, small):
@@ -68,6 +71,8 @@ def test_bad_features_are_rejected(engine, small):
         engine.solve(network, g, np.zeros((2, 5)))
     with pytest.raises(DataError, match="NaN"):
         engine.solve(network, g, np.array([[0.1, np.nan, 0.2, 0.3]]))
+    with pytest.raises(DataError, match="no sample"):
+        engine.solve(network, g, np.zeros((0, 4)))
 
 
 def test_ngspice_error_names_analysis_and_batch_and_process_survives(small):

@@ -73,3 +73,17 @@ def test_cross_entropy_gradient_and_nudging(precise_engine):
     est = ep_gradient(precise_engine, network, g, x, cost, y, EPEstimator("symmetric", 1e-8))
     c = Comparison.of(est, ref)
     assert c.cosine >= 0.9999 and c.relative_error <= 1e-3, c
+
+
+@pytest.mark.parametrize("nudging", ["exact", "current"])
+def test_differential_outputs_with_cross_entropy(precise_engine, nudging):
+    rng = np.random.default_rng(5)
+    network = LayeredNetwork(CircuitSpec((3, 5, 2), differential_outputs=True, amplifier_gain=2.0))
+    g = network.initial_conductances(rng, 1e-6, 5e-5)
+    x, y = rng.uniform(0, 1, (3, 3)), np.eye(2)[[0, 1, 1]]
+    cost = CrossEntropy(gain=5.0)
+    reference = finite_difference_gradient(precise_engine, network, g, x, cost, y)
+    estimate = ep_gradient(precise_engine, network, g, x, cost, y, EPEstimator("symmetric", 1e-8),
+                           nudging)
+    c = Comparison.of(estimate, reference)
+    assert c.cosine >= 0.9999 and c.relative_error <= 1e-3, c

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from eqprop_analog import CircuitSpec, LayeredNetwork
-from eqprop_analog.spice.examples import EXAMPLES, NETLISTS_DIR, example_network, write_examples
+from eqprop_analog.netlist_examples import EXAMPLES, NETLISTS_DIR, example_network, write_examples
 from eqprop_analog.spice.netlist import netlist_text, read_conductances
 
 # kT/q at ngspice's default 27 C, with the CODATA 2014 constants that ngspice 39 uses
@@ -38,7 +38,7 @@ def test_example_netlists_have_not_drifted(name, tmp_path):
     for suffix in (".cir", ".weights.csv"):
         committed = (NETLISTS_DIR / f"{name}{suffix}").read_text()
         assert (tmp_path / f"{name}{suffix}").read_text() == committed, \
-            f"netlists/{name}{suffix} drifted: run python -m eqprop_analog.spice.examples"
+            f"netlists/{name}{suffix} drifted: run python -m eqprop_analog.netlist_examples"
 
 
 def test_example_netlist_reads_back():
@@ -111,3 +111,15 @@ def test_mnist_size_netlist_compiles_and_loads(engine, rng):
     assert network.n_parameters == 1570 * 100 + 102 * 10
     v = engine.solve(network, g, rng.uniform(0, 1, (2, 784))).phase(0.0)
     assert v.shape == (2, 110) and np.all(np.isfinite(v))
+
+
+def test_graph_holds_every_element_and_is_connected(rng):
+    network = LayeredNetwork(CircuitSpec((3, 4, 2), amplifier_gain=2.0))
+    g = network.initial_conductances(rng)
+    graph = network.to_graph(g)
+    resistors = [d for _, _, d in graph.edges(data=True) if d["kind"] == "R"]
+    assert len(resistors) == network.n_parameters
+    assert {d["value"] for d in resistors} == {float(v) for a in g for v in a.flat}
+    import networkx as nx
+    assert nx.is_connected(graph)
+    assert set(network.free_nets) <= set(graph.nodes)

@@ -153,13 +153,16 @@ class LayeredNetwork:
     def input_elements(self, features: np.ndarray | None = None) -> list[Element]:
         """Sources clamping the inputs: +A x_i as a voltage source, -A x_i as a VCVS of gain -1."""
         x = np.zeros(self.spec.n_inputs) if features is None else self.check_features(features)[0]
-        plus, minus = self.input_nets
         elements = []
-        for i, (p, m) in enumerate(zip(plus, minus)):
-            tag = p[3:-1]
+        for i, (tag, p, m) in enumerate(self.input_tags()):
             elements.append(Element(f"V_IN_{tag}P", "V", (p, GROUND), self.spec.input_gain * x[i]))
             elements.append(Element(f"E_IN_{tag}N", "E", (m, GROUND, p, GROUND), -1.0))
         return elements
+
+    def input_tags(self) -> list[tuple[str, str, str]]:
+        """(index tag, + net, - net) of every input, the tag naming its source elements."""
+        plus, minus = self.input_nets
+        return [(p[3:-1], p, m) for p, m in zip(plus, minus)]
 
     # -- parameters ---------------------------------------------------------------------------------
     def check_conductances(self, conductances: list[np.ndarray] | tuple[np.ndarray, ...]
@@ -186,6 +189,8 @@ class LayeredNetwork:
         if x.ndim != 2 or x.shape[1] != self.spec.n_inputs:
             raise DataError(f"features must have {self.spec.n_inputs} columns (the network's input "
                             f"width), got shape {np.shape(features)}")
+        if x.shape[0] == 0:
+            raise DataError("features hold no sample")
         if not np.all(np.isfinite(x)):
             raise DataError("features contain NaN or infinite values; clean or impute them first")
         return x
@@ -228,12 +233,6 @@ class LayeredNetwork:
         if self.spec.differential_outputs:
             return out[..., 0::2] - out[..., 1::2]
         return out
-
-    def readout_to_nodes(self, signal_grad: np.ndarray) -> np.ndarray:
-        """Map a derivative with respect to the readout onto the output nodes (chain rule)."""
-        if not self.spec.differential_outputs:
-            return signal_grad
-        return np.stack([signal_grad, -signal_grad], axis=-1).reshape(*signal_grad.shape[:-1], -1)
 
     # -- graph --------------------------------------------------------------------------------------
     def to_graph(self, conductances: tuple[np.ndarray, ...] | None = None) -> nx.MultiGraph:

@@ -18,8 +18,8 @@ def _require(condition: bool, message: str) -> None:
 
 
 def _finite(name: str, value: float) -> None:
-    _require(isinstance(value, (int, float)) and math.isfinite(value),
-             f"{name} must be a finite number, got {value!r}")
+    _require(isinstance(value, (int, float)) and not isinstance(value, bool)
+             and math.isfinite(value), f"{name} must be a finite number, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -51,20 +51,21 @@ class CircuitSpec:
 
     Hidden neurons are diodes in series with bias sources: ``"relu"`` splits each layer into units held
     above about ``relu_bias`` (even indices) and below about ``-relu_bias`` (odd indices), the turn-on
-    voltage of the diode shifting the knee; ``"clamp"`` bounds every unit between ``clamp_low`` and
-    ``clamp_high`` with two diodes. Outputs are linear nodes, read single-ended or, with
-    ``differential_outputs``, as V(o_k_p) - V(o_k_n).
+    voltage of the diode shifting the knee (the default puts the knee near 0 V at the currents of
+    these networks); ``"clamp"`` bounds every unit between ``clamp_low`` and ``clamp_high`` with two
+    diodes. Outputs are linear nodes, read single-ended or, with ``differential_outputs``, as
+    V(out_k p) - V(out_k n) (nets ``out_000p``, ``out_000n``, ...).
 
     With ``amplifier_gain`` set, each hidden node drives the next crossbar through a bidirectional
     amplifier: voltage gain a forward and current gain a backward, which keeps an energy function.
     """
 
     layers: tuple[int, ...]
-    input_gain: float = 1.0
+    input_gain: float = 4.0
     g_min: float = 1e-7
     g_max: float = 1e-4
     neuron: NeuronKind = "relu"
-    relu_bias: float = 0.0
+    relu_bias: float = 0.45
     clamp_low: float = -0.5
     clamp_high: float = 0.5
     diode: DiodeModel = field(default_factory=DiodeModel)
@@ -82,6 +83,9 @@ class CircuitSpec:
                      "bias_rail"):
             _finite(name, getattr(self, name))
         _require(self.input_gain > 0, f"input_gain must be > 0 V, got {self.input_gain}")
+        _require(self.bias_rail > 0, f"bias_rail must be > 0 V, got {self.bias_rail}")
+        _require(isinstance(self.differential_outputs, bool),
+                 f"differential_outputs must be true or false, got {self.differential_outputs!r}")
         _require(self.g_min > 0, f"g_min must be > 0 S, got {self.g_min}")
         _require(self.g_min < self.g_max,
                  f"g_min ({self.g_min:g} S) must be smaller than g_max ({self.g_max:g} S)")

@@ -33,6 +33,9 @@ def _split(name: str, x: np.ndarray, y: np.ndarray, test_fraction: float, seed: 
         members = np.flatnonzero(y == label)
         n_test = int(round(test_fraction * len(members)))
         test[rng.choice(members, n_test, replace=False)] = True
+    if test.all() or not test.any():
+        raise DataError(f"{name}: {len(x)} samples cannot be split into non-empty train and test "
+                        f"parts with test_fraction {test_fraction}; give more samples per class")
     x_train, y_train = x[~test], y[~test]
     low, high = x_train.min(axis=0), x_train.max(axis=0)
     span = np.where(high > low, high - low, 1.0)
@@ -60,13 +63,13 @@ DATASETS = {"xor": _xor, "iris": _sklearn("load_iris"), "digits": _sklearn("load
 def load_dataset(name: str, seed: int = 0, test_fraction: float = 0.2) -> Dataset:
     """Load a dataset by name, or from a CSV file (see :func:`load_csv`). XOR trains and tests on its
     four points."""
+    if not 0.0 < test_fraction < 1.0:
+        raise DataError(f"test_fraction must be in (0, 1), got {test_fraction}")
     if name.endswith(".csv"):
         return load_csv(name, seed, test_fraction)
     if name not in DATASETS:
         raise DataError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)} "
                         "or give a .csv file")
-    if not 0.0 < test_fraction < 1.0:
-        raise DataError(f"test_fraction must be in (0, 1), got {test_fraction}")
     x, y = DATASETS[name]()
     if name == "xor":
         return Dataset(name, x, y, x.copy(), y.copy(), 2)
@@ -79,7 +82,10 @@ def load_csv(path: str | Path, seed: int = 0, test_fraction: float = 0.2) -> Dat
     path = Path(path)
     if not path.is_file():
         raise DataError(f"dataset file {path} does not exist")
-    rows = [line for line in path.read_text().splitlines() if line.strip()]
+    try:
+        rows = [line for line in path.read_text().splitlines() if line.strip()]
+    except UnicodeDecodeError:
+        raise DataError(f"{path} is not a text CSV file") from None
     try:
         float(rows[0].split(",")[0])
     except (ValueError, IndexError):

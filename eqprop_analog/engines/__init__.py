@@ -13,5 +13,9 @@ def make_engine(name: str, **options) -> Engine:
     if name == "ngspice":
         from eqprop_analog.engines.ngspice import NgspiceEngine, SpiceOptions
 
-        return NgspiceEngine(SpiceOptions(**options))
+        try:
+            settings = SpiceOptions(**options)
+        except TypeError as exc:
+            raise ConfigError(f"invalid ngspice option: {exc}") from None
+        return NgspiceEngine(settings)
     raise ConfigError(f"unknown engine {name!r}; available: ngspice")

@@ -17,8 +17,9 @@ NUDGING_MODES = ("exact", "current")
 
 @dataclass(frozen=True)
 class Phases:
-    """Steady states to solve for each sample: one per nudging strength ``betas`` (in siemens, 0 for
-    the free phase), each nudged phase restarting from the free state."""
+    """Steady states to solve for each sample: one per nudging strength in ``betas`` (siemens for
+    squared error, watts for cross-entropy; 0 is the free phase, which comes first). ``targets`` has
+    one row per sample."""
 
     betas: tuple[float, ...] = (0.0,)
     cost: Cost | None = None

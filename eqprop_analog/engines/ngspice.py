@@ -1,8 +1,10 @@
 """The ngspice engine: the physical ground truth, one DC sweep per mini-batch.
 
 Every input is a behavioural source ``V = pwl(V(sweep), ...)`` indexed by a dummy swept source, so one
-``dc`` analysis visits all operating points of a batch. The points of a sample follow each other (free,
-then its nudged phases), so each nudged point starts Newton from the free solution.
+``dc`` analysis visits all operating points of a batch, each starting Newton from the point before.
+With exact nudging the points of a sample follow each other (free, +beta, -beta): the first nudged
+point starts from the free solution, the next from its neighbour. Current nudging needs the free
+states first, so it takes a free sweep and then a sweep of the nudged points.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import numpy as np
 
 from eqprop_analog.circuit.layered import GROUND, LayeredNetwork
 from eqprop_analog.engines.base import Phases, Solution
-from eqprop_analog.errors import ConfigError
+from eqprop_analog.errors import ConfigError, DataError
 from eqprop_analog.spice.netlist import netlist_text, number
 from eqprop_analog.spice.worker import NgspiceProcess
 
@@ -36,8 +38,10 @@ class SpiceOptions:
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and 0 < value < 1):
                 raise ConfigError(f"ngspice option {name} must be in (0, 1), got {value!r}")
-        if self.itl2 < 1 or self.max_points < 1:
-            raise ConfigError("ngspice itl2 and max_points must be >= 1")
+        for name in ("itl2", "max_points"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"ngspice option {name} must be an integer >= 1, got {value!r}")
 
     def cards(self) -> dict[str, float]:
         return {k: v for k, v in asdict(self).items() if k != "max_points"}
@@ -77,9 +81,7 @@ class NgspiceEngine:
         n_phases = len(betas)
         gain = network.spec.input_gain
         lines = [f"{SWEEP_SOURCE} {SWEEP_NET} {GROUND} DC 0"]
-        plus, minus = network.input_nets
-        for i, (p, m) in enumerate(zip(plus, minus)):
-            tag = p[3:-1]
+        for i, (tag, p, m) in enumerate(network.input_tags()):
             lines.append(f"B_IN_{tag}P {p} {GROUND} V={pwl(*held(gain * x[:, i], n_phases))}")
             lines.append(f"E_IN_{tag}N {m} {GROUND} {p} {GROUND} -1")
         if not any(b != 0 for b in betas):
@@ -124,6 +126,9 @@ class NgspiceEngine:
         """Voltages of the free nets for every phase and sample, shape (n_phases, batch, n_free)."""
         x = network.check_features(features)
         conductances = network.check_conductances(conductances)
+        if phases.targets is not None and np.shape(phases.targets) != (len(x), network.spec.n_outputs):
+            raise DataError(f"targets must have shape {(len(x), network.spec.n_outputs)} (samples, "
+                            f"outputs), got {np.shape(phases.targets)}")
         per_sweep = max(1, self.options.max_points // len(phases.betas))
         parts = [self._solve_chunk(network, conductances, x[i:i + per_sweep], phases, i, per_sweep,
                                    batch_index)

@@ -33,7 +33,8 @@ class SquaredError:
 
 @dataclass(frozen=True)
 class CrossEntropy:
-    """C = -sum_k y_k log p_k with p = softmax(gain * r); ``gain`` in 1/V."""
+    """C = -sum_k y_k log p_k with p = softmax(gain * r); ``gain`` in 1/V. Targets y are
+    probability distributions (one-hot for labels)."""
 
     gain: float = 10.0
     name = "cross-entropy"
@@ -52,11 +53,10 @@ class CrossEntropy:
         z = self.gain * readout
         m = z.max(axis=-1, keepdims=True)
         log_norm = m[..., 0] + np.log(np.exp(z - m).sum(axis=-1))
-        return log_norm * targets.sum(axis=-1) - np.sum(targets * z, axis=-1)
+        return log_norm - np.sum(targets * z, axis=-1)
 
     def gradient(self, readout: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        return self.gain * (self.probabilities(readout) * targets.sum(axis=-1, keepdims=True)
-                            - targets)
+        return self.gain * (self.probabilities(readout) - targets)
 
     def current_expressions(self, signals: list[str], targets: list[str], beta: str) -> list[str]:
         g = repr(float(self.gain))

@@ -5,23 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
+from eqprop_analog.files import atomic_write_bytes, atomic_write_text
+
 CHECKPOINT = "checkpoint.npz"
 METRICS = "metrics.csv"
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and rename it: a reader never sees half a file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def save_checkpoint(run_dir: Path, epoch: int, conductances: tuple[np.ndarray, ...],
@@ -30,7 +21,7 @@ def save_checkpoint(run_dir: Path, epoch: int, conductances: tuple[np.ndarray, .
     arrays = {f"g{l}": g for l, g in enumerate(conductances, start=1)}
     np.savez(buffer, epoch=np.int64(epoch), history=np.array(json.dumps(history)), **arrays)
     atomic_write_bytes(run_dir / CHECKPOINT, buffer.getvalue())
-    atomic_write_bytes(run_dir / METRICS, metrics_csv(history).encode())
+    atomic_write_text(run_dir / METRICS, metrics_csv(history))
 
 
 def load_checkpoint(run_dir: Path) -> tuple[int, tuple[np.ndarray, ...], list[dict]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from eqprop_analog.learning.checkpoint import atomic_write_bytes
+from eqprop_analog.files import atomic_write_text
 from eqprop_analog.learning.trainer import TrainResult, Trainer
 from eqprop_analog.report.plots import plot_curves
 from eqprop_analog.spice.netlist import write_netlist
@@ -24,5 +24,5 @@ def export_run(trainer: Trainer, result: TrainResult) -> dict:
                "train_accuracy": final["train_accuracy"], "test_accuracy": final["test_accuracy"],
                "train_loss": final["train_loss"], "test_loss": final["test_loss"],
                "seconds": round(result.seconds, 3), "run_dir": str(run_dir)}
-    atomic_write_bytes(run_dir / "summary.json", (json.dumps(summary, indent=2) + "\n").encode())
+    atomic_write_text(run_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary

@@ -16,6 +16,7 @@ from eqprop_analog.devices.clipped import ClippedDevice
 from eqprop_analog.engines.base import Engine, Phases
 from eqprop_analog.engines.nudging import CrossEntropy, make_cost
 from eqprop_analog.errors import ConfigError
+from eqprop_analog.files import atomic_write_text
 from eqprop_analog.learning.checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
 from eqprop_analog.learning.estimators import EPEstimator
 
@@ -105,7 +106,7 @@ class Trainer:
             conductances = self.network.check_conductances(conductances)
             self.log(f"resuming {self.run_dir} after epoch {done}")
         else:
-            (self.run_dir / CONFIG_FILE).write_text(config_to_toml(self.config))
+            atomic_write_text(self.run_dir / CONFIG_FILE, config_to_toml(self.config))
             done, history = 0, []
             conductances = self.network.initial_conductances(
                 np.random.default_rng(self.config.seed), self.config.init_low, self.config.init_high)

@@ -7,13 +7,14 @@ from pathlib import Path
 
 def plot_curves(history: list[dict], path: str | Path, title: str = "") -> Path:
     """Loss and accuracy per epoch, train and test, side by side."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # a Figure with its own Agg canvas: no pyplot, so a user's interactive backend is left alone
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     epochs = [h["epoch"] for h in history]
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.5))
+    fig = Figure(figsize=(9, 3.5))
+    FigureCanvasAgg(fig)
+    ax_loss, ax_acc = fig.subplots(1, 2)
     for split in ("train", "test"):
         ax_loss.plot(epochs, [h[f"{split}_loss"] for h in history], marker="o", label=split)
         ax_acc.plot(epochs, [100 * h[f"{split}_accuracy"] for h in history], marker="o", label=split)
@@ -27,5 +28,4 @@ def plot_curves(history: list[dict], path: str | Path, title: str = "") -> Path:
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path

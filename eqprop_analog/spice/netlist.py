@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import os
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import numpy as np
 
 from eqprop_analog.circuit.layered import Element, LayeredNetwork
 from eqprop_analog.errors import ConfigError
+from eqprop_analog.files import atomic_write_text
 
 CIRCUITS_DIR = Path(__file__).resolve().parents[2] / "circuits"
 LIBRARY_FILES = {"diode": "neuron_diode.lib", "amplifier": "bidirectional_amplifier.lib"}
@@ -127,18 +127,12 @@ def weight_rows(network: LayeredNetwork, conductances: tuple[np.ndarray, ...]) -
     return rows
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def write_netlist(path: str | os.PathLike, network: LayeredNetwork,
                   conductances: tuple[np.ndarray, ...], *, title: str = "eqprop-analog network",
                   features: np.ndarray | None = None) -> tuple[Path, Path]:
     """Write the netlist and its weight map (``<stem>.weights.csv``); return both paths."""
     path = Path(path)
-    _atomic_write(path, netlist_text(network, conductances, title=title, features=features,
+    atomic_write_text(path, netlist_text(network, conductances, title=title, features=features,
                                      options={"reltol": 1e-6}))
     weights = path.with_name(path.stem + ".weights.csv")
     rows = weight_rows(network, conductances)
@@ -147,7 +141,7 @@ def write_netlist(path: str | os.PathLike, network: LayeredNetwork,
     writer.writeheader()
     for row in rows:
         writer.writerow({**row, "conductance": repr(row["conductance"])})
-    _atomic_write(weights, buffer.getvalue())
+    atomic_write_text(weights, buffer.getvalue())
     return path, weights
 
 
@@ -159,7 +153,11 @@ def read_conductances(text: str, network: LayeredNetwork) -> tuple[np.ndarray, .
         parts = line.split()
         if len(parts) >= 4 and parts[0].upper().startswith("R_L"):
             exact = parts[5][2:] if len(parts) == 6 and parts[5].startswith("G=") else None
-            values[parts[0].upper()] = float(exact) if exact else 1.0 / float(parts[3])
+            try:
+                values[parts[0].upper()] = float(exact) if exact else 1.0 / float(parts[3])
+            except (ValueError, ZeroDivisionError):
+                raise ConfigError(f"cannot read the conductance of {parts[0]} from {line.strip()!r}; "
+                                  "write resistances as plain numbers of ohms") from None
     out = []
     for names in network.resistor_names:
         missing = [n for n in names.flat if n not in values]

@@ -6,20 +6,27 @@ was running raises :class:`SpiceError` and the next call starts a fresh child.
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import traceback
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 import numpy as np
 
 from eqprop_analog.errors import EqpropError, LibraryNotFoundError, SpiceError
 from eqprop_analog.spice.library import find_library
 
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
 
 def _serve(conn: Connection, library_path: str) -> None:
+    # Ctrl-C reaches the whole process group; the parent decides what an interrupt means.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from eqprop_analog.spice.session import NgspiceSession
 
     try:
@@ -38,11 +45,14 @@ def _serve(conn: Connection, library_path: str) -> None:
         netlist, source, n_points, vectors = request
         try:
             session.load(netlist)
-            conn.send(("ok", session.dc_sweep(source, n_points, vectors)))
+            reply = ("ok", session.dc_sweep(source, n_points, vectors))
         except SpiceError as exc:
-            conn.send(("error", exc.reason, exc.ngspice_output))
-        except Exception:  # a bug on our side: report it, keep serving
-            conn.send(("error", traceback.format_exc(limit=3), ""))
+            reply = ("error", exc.reason, exc.ngspice_output)
+        except Exception as exc:  # a bug on our side: report it in one line, keep serving
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            reply = ("error", f"{type(exc).__name__}: {exc}",
+                     f"at {Path(where.filename).name}:{where.lineno}")
+        conn.send(reply + (session.exit_requested,))
         if session.exit_requested:
             return  # libngspice cannot be used again in this process
 
@@ -64,11 +74,13 @@ class NgspiceProcess:
     def _start(self) -> None:
         ours, theirs = socket.socketpair()
         self._stderr = tempfile.TemporaryFile()
+        env = dict(os.environ)  # the child must import this package, installed or not
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
         self._process = subprocess.Popen(
             [sys.executable, "-m", "eqprop_analog.spice.worker", str(theirs.fileno()),
              self.library_path],
             pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=self._stderr)
+            stderr=self._stderr, env=env)
         theirs.close()
         self._conn = Connection(ours.detach())
         reply = self._receive("start")
@@ -94,7 +106,10 @@ class NgspiceProcess:
                                  analysis=analysis, batch=batch)
             return self._conn.recv()
         except (EOFError, OSError, ConnectionError):
-            code = self._process.wait(timeout=5) if self._process is not None else None
+            try:
+                code = self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                code = None
             output = self._child_stderr()
             self.close()
             raise SpiceError(f"the ngspice process died (exit code {code})", analysis=analysis,
@@ -109,10 +124,16 @@ class NgspiceProcess:
             self._start()
         try:
             self._conn.send((netlist, source, n_points, tuple(vectors)))
+            reply = self._receive("dc", batch)
         except (OSError, ConnectionError):
             self.close()
             raise SpiceError("the ngspice process died", analysis="dc", batch=batch) from None
-        reply = self._receive("dc", batch)
+        except BaseException:
+            # interrupted mid-request: the child's late answer must never be read as the next one
+            self.close()
+            raise
+        if reply[-1]:  # ngspice asked to exit: the child has quit
+            self.close()
         if reply[0] == "ok":
             return reply[1]
         raise SpiceError(reply[1], analysis="dc", batch=batch, ngspice_output=reply[2])

@@ -1,7 +1,7 @@
 """The example netlists kept in netlists/: seeded networks of the XOR, iris and digits sizes.
 
 A test regenerates them and fails if the files drift from what the compiler writes now;
-``python -m eqprop_analog.spice.examples`` rewrites them after an intended change.
+``python -m eqprop_analog.netlist_examples`` rewrites them after an intended change.
 """
 
 from __future__ import annotations
@@ -14,18 +14,14 @@ from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.config import RunConfig
 from eqprop_analog.spice.netlist import write_netlist
 
-NETLISTS_DIR = Path(__file__).resolve().parents[2] / "netlists"
+NETLISTS_DIR = Path(__file__).resolve().parents[1] / "netlists"
 EXAMPLES = {"xor": (2, 8, 2), "iris": (4, 16, 3), "digits": (64, 64, 10)}
 
 
 def example_network(name: str) -> tuple[LayeredNetwork, tuple[np.ndarray, ...]]:
     """The network of the example ``name`` with the default options, conductances from seed 0."""
-    from dataclasses import replace
-
-    layers = EXAMPLES[name]
     config = RunConfig()
-    spec = replace(config.circuit_spec(layers[0], layers[-1]), layers=layers)
-    network = LayeredNetwork(spec)
+    network = LayeredNetwork(config.spec_for(EXAMPLES[name]))
     g = network.initial_conductances(np.random.default_rng(0), config.init_low, config.init_high)
     return network, g
 
