@@ -130,6 +130,11 @@ def cmd_train(args) -> int:
     try:
         summary = train(config, run_dir, resume=bool(args.resume),
                         progress=False if args.no_progress else None)
+    except EqpropError as exc:  # e.g. ngspice failing on too many mini-batches
+        saved = (run_dir / CHECKPOINT).exists()
+        report_error(str(exc) + (f"; finished epochs are saved: resume with --resume {run_dir}"
+                                 if saved else ""))
+        return 2
     except KeyboardInterrupt:
         if (run_dir / CHECKPOINT).exists():
             print(f"\ninterrupted; finished epochs are saved: resume with --resume {run_dir}",
@@ -221,8 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    print(f"eqprop-analog: error: {' '.join(message.split())}", file=sys.stderr)
+    report_error(message)
     return 2
+
+
+def report_error(message: str) -> None:
+    """The one line a user sees for an error: no traceback, no line breaks."""
+    print(f"eqprop-analog: error: {' '.join(message.split())}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,16 +1,19 @@
 """Training with ngspice in the loop: accuracy targets, determinism, checkpoints and resume."""
 
+import os
+import signal
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.config import load_config
+from eqprop_analog.engines import Phases
 from eqprop_analog.learning.checkpoint import load_checkpoint
 from eqprop_analog.run import train
 from eqprop_analog.spice.netlist import read_conductances
-from eqprop_analog.circuit.layered import LayeredNetwork
 
 CONFIGS = Path(__file__).resolve().parents[1] / "examples" / "configs"
 
@@ -59,3 +62,34 @@ def test_resume_continues_exactly_where_it_stopped(tmp_path, engine):
 def test_digits_reaches_95_percent_in_10_epochs(tmp_path):
     summary = train(load_config(CONFIGS / "digits.toml"), tmp_path, log=quiet)
     assert summary["epochs"] <= 10 and summary["test_accuracy"] >= 0.95
+
+
+class KillsNgspiceAtBatch:
+    """The real ngspice engine, whose child process is killed before one chosen mini-batch."""
+
+    def __init__(self, engine, batch_index):
+        self.engine, self.batch_index, self.name = engine, batch_index, engine.name
+
+    def solve(self, network, conductances, features, phases=Phases(), *, batch_index=None):
+        if batch_index == self.batch_index and phases.nudged:
+            os.kill(self.engine.process.pid, signal.SIGKILL)
+        return self.engine.solve(network, conductances, features, phases, batch_index=batch_index)
+
+    def close(self):
+        self.engine.close()
+
+
+def test_a_crash_of_ngspice_costs_one_mini_batch(tmp_path):
+    from eqprop_analog.engines.ngspice import NgspiceEngine
+
+    engine = KillsNgspiceAtBatch(NgspiceEngine(), batch_index=3)
+    messages = []
+    try:
+        config = replace(load_config(CONFIGS / "iris.toml"), epochs=1)
+        summary = train(config, tmp_path, engine=engine, log=messages.append)
+    finally:
+        engine.close()
+    _, _, history = load_checkpoint(tmp_path)
+    assert history[0]["skipped_batches"] == 1
+    assert any("skipped mini-batch 3" in m and "died" in m for m in messages)
+    assert summary["epochs"] == 1

@@ -15,13 +15,15 @@ from eqprop_analog.data.datasets import Dataset
 from eqprop_analog.devices.clipped import ClippedDevice
 from eqprop_analog.engines.base import Engine, Phases
 from eqprop_analog.engines.nudging import CrossEntropy, make_cost
-from eqprop_analog.errors import ConfigError
+from eqprop_analog.errors import ConfigError, SpiceError
 from eqprop_analog.files import atomic_write_text
 from eqprop_analog.learning.checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
 from eqprop_analog.learning.estimators import EPEstimator
 
 CONFIG_FILE = "config.toml"
 EVAL_BATCH = 512
+# An epoch survives a few mini-batches that ngspice cannot solve; more than this share aborts it.
+MAX_FAILED_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,9 @@ class Trainer:
         return float(np.mean(np.concatenate(losses))), correct / len(x)
 
     # -- one epoch ----------------------------------------------------------------------------------
-    def train_epoch(self, conductances, epoch: int) -> tuple[np.ndarray, ...]:
+    def train_epoch(self, conductances, epoch: int) -> tuple[tuple[np.ndarray, ...], int]:
+        """One pass over the shuffled training set; returns the conductances and the number of
+        mini-batches skipped because ngspice failed on them."""
         rng = np.random.default_rng([self.config.seed, epoch])
         order = rng.permutation(len(self.data.x_train))
         batches = [order[i:i + self.config.batch_size]
@@ -82,11 +86,20 @@ class Trainer:
             from tqdm import tqdm
 
             bar = tqdm(total=len(batches), desc=f"epoch {epoch}", leave=False, unit="batch")
+        failed = 0
         for index, batch in enumerate(batches):
             x, labels = self.data.x_train[batch], self.data.y_train[batch]
             phases = Phases(self.estimator.betas(rng), self.cost, self.targets(labels),
                             self.config.nudging)
-            solution = self.engine.solve(self.network, conductances, x, phases, batch_index=index)
+            try:
+                solution = self.engine.solve(self.network, conductances, x, phases,
+                                             batch_index=index)
+            except SpiceError as exc:
+                failed += 1
+                if failed > max(1, MAX_FAILED_SHARE * len(batches)):
+                    raise
+                self.log(f"epoch {epoch}: skipped mini-batch {index}: {exc}")
+                continue
             grads = self.estimator.gradient(self.network, x, solution)
             conductances = tuple(self.device.program(g, -lr * grad) for g, grad, lr
                                  in zip(conductances, grads, learning_rates))
@@ -94,7 +107,7 @@ class Trainer:
                 bar.update()
         if bar is not None:
             bar.close()
-        return conductances
+        return conductances, failed
 
     # -- the run ------------------------------------------------------------------------------------
     def fit(self, resume: bool = False) -> TrainResult:
@@ -112,13 +125,13 @@ class Trainer:
                 np.random.default_rng(self.config.seed), self.config.init_low, self.config.init_high)
         for epoch in range(done + 1, self.config.epochs + 1):
             t0 = time.perf_counter()
-            conductances = self.train_epoch(conductances, epoch)
+            conductances, failed = self.train_epoch(conductances, epoch)
             train_loss, train_acc = self.evaluate(conductances, self.data.x_train, self.data.y_train)
             test_loss, test_acc = self.evaluate(conductances, self.data.x_test, self.data.y_test)
             seconds = time.perf_counter() - t0
             history.append({"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc,
                             "test_loss": test_loss, "test_accuracy": test_acc,
-                            "seconds": round(seconds, 3)})
+                            "skipped_batches": failed, "seconds": round(seconds, 3)})
             save_checkpoint(self.run_dir, epoch, conductances, history)
             self.log(f"epoch {epoch:3d}/{self.config.epochs}  loss {train_loss:.4g}  "
                      f"train {100 * train_acc:5.1f} %  test {100 * test_acc:5.1f} %  "
