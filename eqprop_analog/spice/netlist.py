@@ -1,7 +1,8 @@
 """Deterministic, readable SPICE netlists of a LayeredNetwork, and reading conductances back.
 
 Resistors are written as resistances, and in exported netlists each carries its exact conductance
-in an inline comment (``$ G=...``), since 1/(1/G) is not always G in floating point. The diode model and the amplifier subcircuit are copied in from the library in circuits/, so a netlist is
+in an inline comment (``$ G=...``), since 1/(1/G) is not always G in floating point. The diode model
+and the amplifier subcircuit are copied in from the library in circuits/, so a netlist is
 self-contained.
 """
 
@@ -47,8 +48,6 @@ def element_line(element: Element) -> str:
         return f"{element.name} {nets} {element.model}"
     if element.kind == "X":
         return f"{element.name} {nets} {element.model} gain={number(element.value)}"
-    if element.kind == "R":
-        return f"{element.name} {nets} {resistance_text(element.value)}"
     raise ValueError(f"unknown element kind {element.kind!r}")
 
 
@@ -133,7 +132,7 @@ def write_netlist(path: str | os.PathLike, network: LayeredNetwork,
     """Write the netlist and its weight map (``<stem>.weights.csv``); return both paths."""
     path = Path(path)
     atomic_write_text(path, netlist_text(network, conductances, title=title, features=features,
-                                     options={"reltol": 1e-6}))
+                                         options={"reltol": 1e-6}))
     weights = path.with_name(path.stem + ".weights.csv")
     rows = weight_rows(network, conductances)
     buffer = io.StringIO()
