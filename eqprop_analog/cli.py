@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train a network with EP, the circuit solved by an engine")
     train.add_argument("--config", help="TOML file of options (tables circuit, training, engine)")
     train.add_argument("--dataset", help="xor, iris, digits, or a CSV file (label last)")
-    train.add_argument("--engine", help="ngspice")
+    train.add_argument("--engine", choices=("ngspice", "native"))
     train.add_argument("--hidden", help="hidden layer sizes, e.g. 64 or 100,50")
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", type=int)
@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     grad = sub.add_parser("gradcheck", help="EP estimate against finite differences through the "
                           "engine")
     grad.add_argument("--layers", default="4,6,3")
-    grad.add_argument("--engine", default="ngspice")
+    grad.add_argument("--engine", choices=("ngspice", "native"), default="ngspice")
     grad.add_argument("--beta", type=float, default=1e-6)
     grad.add_argument("--estimator", choices=("symmetric", "one-sided", "random-sign"),
                       default="symmetric")
@@ -192,7 +192,7 @@ def cmd_gradcheck(args) -> int:
     estimator = EPEstimator(args.estimator, args.beta)
     cost = SquaredError()
     # tight tolerances: finite differences resolve loss changes of ~1e-9 relative
-    engine = make_engine(args.engine, reltol=1e-9, vntol=1e-12, abstol=1e-18)
+    engine = make_engine(args.engine, precise=True)
     try:
         reference = finite_difference_gradient(engine, network, conductances, x, cost, targets)
         estimate = ep_gradient(engine, network, conductances, x, cost, targets, estimator,

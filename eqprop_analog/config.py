@@ -18,7 +18,7 @@ from eqprop_analog.engines.nudging import COSTS
 from eqprop_analog.errors import ConfigError
 from eqprop_analog.learning.estimators import ESTIMATORS
 
-ENGINES = ("ngspice",)
+ENGINES = ("ngspice", "native")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,11 @@ class LibraryNotFoundError(EqpropError, OSError):
     """The ngspice shared library could not be found or loaded."""
 
 
-class SpiceError(EqpropError, RuntimeError):
+class SolverError(EqpropError, RuntimeError):
+    """A steady state could not be computed (by ngspice or by the native solver)."""
+
+
+class SpiceError(SolverError):
     """ngspice failed: a convergence failure, a netlist error, or a crash of its process."""
 
     def __init__(self, message: str, *, analysis: str = "", batch: int | None = None,

@@ -8,14 +8,17 @@ __all__ = ["Engine", "Phases", "Solution", "SquaredError", "CrossEntropy", "make
            "make_engine"]
 
 
-def make_engine(name: str, **options) -> Engine:
-    """Engine by name (``ngspice``); ``options`` are its settings (e.g. ``reltol``)."""
+def make_engine(name: str, *, reltol: float = 1e-6, precise: bool = False) -> Engine:
+    """Engine by name: ``ngspice`` (at ``reltol``, or at tight tolerances for gradient checks with
+    ``precise``) or ``native`` (Newton to 1e-12 V, float64)."""
+    if name == "native":
+        from eqprop_analog.engines.native import NativeEngine
+
+        return NativeEngine()
     if name == "ngspice":
         from eqprop_analog.engines.ngspice import NgspiceEngine, SpiceOptions
 
-        try:
-            settings = SpiceOptions(**options)
-        except TypeError as exc:
-            raise ConfigError(f"invalid ngspice option: {exc}") from None
-        return NgspiceEngine(settings)
-    raise ConfigError(f"unknown engine {name!r}; available: ngspice")
+        if precise:
+            return NgspiceEngine(SpiceOptions(reltol=1e-9, vntol=1e-12, abstol=1e-18))
+        return NgspiceEngine(SpiceOptions(reltol=reltol))
+    raise ConfigError(f"unknown engine {name!r}; available: ngspice, native")

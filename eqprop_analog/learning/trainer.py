@@ -15,7 +15,7 @@ from eqprop_analog.data.datasets import Dataset
 from eqprop_analog.devices.clipped import ClippedDevice
 from eqprop_analog.engines.base import Engine, Phases
 from eqprop_analog.engines.nudging import CrossEntropy, make_cost
-from eqprop_analog.errors import ConfigError, SpiceError
+from eqprop_analog.errors import ConfigError, SolverError
 from eqprop_analog.files import atomic_write_text
 from eqprop_analog.learning.checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
 from eqprop_analog.learning.estimators import EPEstimator
@@ -75,7 +75,7 @@ class Trainer:
     # -- one epoch ----------------------------------------------------------------------------------
     def train_epoch(self, conductances, epoch: int) -> tuple[tuple[np.ndarray, ...], int]:
         """One pass over the shuffled training set; returns the conductances and the number of
-        mini-batches skipped because ngspice failed on them."""
+        mini-batches skipped because the engine failed on them."""
         rng = np.random.default_rng([self.config.seed, epoch])
         order = rng.permutation(len(self.data.x_train))
         batches = [order[i:i + self.config.batch_size]
@@ -94,7 +94,7 @@ class Trainer:
             try:
                 solution = self.engine.solve(self.network, conductances, x, phases,
                                              batch_index=index)
-            except SpiceError as exc:
+            except SolverError as exc:
                 failed += 1
                 if failed > max(1, MAX_FAILED_SHARE * len(batches)):
                     raise

@@ -15,6 +15,7 @@ from eqprop_analog.spice.library import find_library
 
 # ngspice keeps every command in its history; clearing it now and then keeps commands fast.
 _HISTORY_CLEAR_EVERY = 500
+_FAILURE_WORDS = ("error", "aborted", "too small", "singular")
 _ERROR_WORDS = ("error", "fail", "abort", "singular", "too small", "not found", "unknown",
                 "can't", "cannot")
 
@@ -70,14 +71,24 @@ class NgspiceSession:
         errors = [l for l in lines if any(k in l.lower() for k in _ERROR_WORDS)]
         return " | ".join((errors or lines)[-4:])
 
+    def _reported_failure(self) -> bool:
+        """Whether ngspice's messages say the last command failed. Its notes and warnings go to
+        stderr too ("Note: One successful gmin step") and are no failure."""
+        for line in self._ng._stdout + self._ng._stderr:
+            text = line.strip().lower()
+            if text.startswith(("note:", "warning:")):
+                continue
+            if any(word in text for word in _FAILURE_WORDS):
+                return True
+        return False
+
     def _command(self, command: str, analysis: str) -> None:
         self._commands += 1
         if self._commands % _HISTORY_CLEAR_EVERY == 0:
             self._lib.ngSpice_Command(self._ffi.NULL)
         self._ng.clear_output()
         rc = self._lib.ngSpice_Command(command.encode("ascii"))
-        failed = rc != 0 or self._ng._error_in_stderr or self._ng._error_in_stdout
-        if failed or self.exit_requested:
+        if rc != 0 or self._reported_failure() or self.exit_requested:
             raise SpiceError(f"command {command!r} failed", analysis=analysis,
                              ngspice_output=self._messages())
 
@@ -90,7 +101,7 @@ class NgspiceSession:
         keep = [self._ffi.new("char[]", line.encode("utf8")) for line in lines] + [self._ffi.NULL]
         self._ng.clear_output()
         rc = self._lib.ngSpice_Circ(self._ffi.new("char *[]", keep))
-        if rc != 0 or self._ng._error_in_stdout or self._ng._error_in_stderr or self.exit_requested:
+        if rc != 0 or self._reported_failure() or self.exit_requested:
             raise SpiceError("the netlist was rejected", analysis="load",
                              ngspice_output=self._messages())
         self._loaded = True

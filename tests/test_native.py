@@ -1,0 +1,99 @@
+"""The native engine against ngspice, its diode against ngspice's equations, and the implicit
+gradient against finite differences."""
+
+import numpy as np
+import pytest
+import torch
+
+from eqprop_analog import CircuitSpec, LayeredNetwork
+from eqprop_analog.engines import CrossEntropy, Phases, SquaredError
+from eqprop_analog.engines.diode import Diode
+from eqprop_analog.engines.native import NativeEngine
+from eqprop_analog.learning.estimators import EPEstimator
+from eqprop_analog.learning.gradcheck import Comparison, ep_gradient, finite_difference_gradient
+from eqprop_analog.learning.implicit import implicit_gradient
+from eqprop_analog.netlist_examples import EXAMPLES, example_network
+
+
+@pytest.fixture(scope="module")
+def native():
+    return NativeEngine()
+
+
+def test_diode_co_content_integrates_the_current_across_the_knee():
+    diode = Diode(1e-12, 1.3)
+    u = torch.linspace(-1.0, 0.6, 4001, dtype=torch.float64)
+    i, g = diode.current(u)
+    p = diode.co_content(u)
+    np.testing.assert_allclose(np.gradient(p.numpy(), u.numpy())[1:-1], i.numpy()[1:-1],
+                               rtol=1e-4, atol=1e-15)
+    np.testing.assert_allclose(np.gradient(i.numpy(), u.numpy())[1:-1], g.numpy()[1:-1],
+                               rtol=1e-3, atol=1e-15)
+    knee = torch.tensor([diode.knee * (1 - 1e-12), diode.knee * (1 + 1e-12)], dtype=torch.float64)
+    a, b = diode.current(knee)[0]
+    assert abs(a - b) < 1e-9 * abs(a)  # forward and reverse branches meet
+
+
+CIRCUITS = {
+    **{name: example_network(name) for name in EXAMPLES},
+    "clamp-amp-differential": (lambda n: (n, n.initial_conductances(np.random.default_rng(3), 1e-6,
+                                                                     2e-5)))(
+        LayeredNetwork(CircuitSpec((6, 9, 7, 3), neuron="clamp", amplifier_gain=2.0,
+                                   differential_outputs=True))),
+    "relu-no-amp": (lambda n: (n, n.initial_conductances(np.random.default_rng(4), 1e-6, 5e-5)))(
+        LayeredNetwork(CircuitSpec((5, 12, 4)))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CIRCUITS))
+@pytest.mark.parametrize("mode", ["exact", "current"])
+def test_native_matches_ngspice(name, mode, engine, native):
+    """Free, +beta and -beta states of 200 random samples agree within 1e-6 V."""
+    network, g = CIRCUITS[name]
+    rng = np.random.default_rng(7)
+    n_in, n_out = network.spec.n_inputs, network.spec.n_outputs
+    x = rng.uniform(0, 1, (200, n_in))
+    labels = rng.integers(0, n_out, 200)
+    for cost, beta, targets in ((SquaredError(), 1e-5, rng.uniform(-0.2, 0.2, (200, n_out))),
+                                (CrossEntropy(20.0), 1e-7, np.eye(n_out)[labels])):
+        phases = Phases((0.0, beta, -beta), cost, targets, mode)
+        reference = engine.solve(network, g, x, phases).voltages
+        np.testing.assert_allclose(native.solve(network, g, x, phases).voltages, reference,
+                                   atol=1e-6, rtol=0)
+
+
+def test_nudged_phases_start_from_the_free_state(native):
+    network, g = example_network("digits")
+    x = np.random.default_rng(0).uniform(0, 1, (16, 64))
+    native.solve(network, g, x, Phases((0.0, 1e-7, -1e-7), CrossEntropy(20.0),
+                                       np.eye(10)[np.arange(16) % 10]))
+    free, *nudged = native.iterations
+    assert max(nudged) < free
+
+
+@pytest.mark.parametrize("amplifier", [None, 3.0])
+def test_implicit_gradient_matches_finite_differences(precise_engine, native, amplifier):
+    rng = np.random.default_rng(11)
+    network = LayeredNetwork(CircuitSpec((4, 6, 5, 3), amplifier_gain=amplifier))
+    g = network.initial_conductances(rng, 1e-6, 5e-5)
+    x, y = rng.uniform(0, 1, (5, 4)), rng.uniform(-0.2, 0.2, (5, 3))
+    reference = finite_difference_gradient(precise_engine, network, g, x, SquaredError(), y)
+    for engine in (native, precise_engine):  # on the native engine's states and on ngspice's
+        free = engine.solve(network, g, x).phase(0.0)
+        exact = implicit_gradient(network, g, x, free, SquaredError(), y)
+        c = Comparison.of(exact, reference)
+        assert c.cosine > 0.999999 and c.relative_error < 1e-5, (engine.name, c)
+
+
+def test_symmetric_ep_on_native_converges_to_the_implicit_gradient(native):
+    rng = np.random.default_rng(12)
+    network = LayeredNetwork(CircuitSpec((8, 10, 4), amplifier_gain=4.0))
+    g = network.initial_conductances(rng, 1e-6, 2e-5)
+    x, y = rng.uniform(0, 1, (6, 8)), np.eye(4)[rng.integers(0, 4, 6)]
+    cost = CrossEntropy(20.0)
+    exact = implicit_gradient(network, g, x, native.solve(network, g, x).phase(0.0), cost, y)
+    errors = [Comparison.of(ep_gradient(native, network, g, x, cost, y, EPEstimator("symmetric", b)),
+                            exact).relative_error for b in (4e-8, 2e-8, 1e-8)]
+    assert errors[-1] < 1e-4
+    slope = np.polyfit(np.log([4e-8, 2e-8, 1e-8]), np.log(errors), 1)[0]
+    assert abs(slope - 2) < 0.25, errors
