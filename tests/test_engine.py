@@ -103,12 +103,13 @@ def test_crash_of_ngspice_process_raises_and_next_call_restarts(small):
         engine.close()
 
 
-def test_convergence_failure_is_a_spice_error_and_process_survives():
-    """A diode-like element no Newton iteration can settle: ngspice gives up, we report it."""
+def test_failed_analysis_is_a_spice_error_and_process_survives():
+    """Two ideal sources fighting over one node: gmin and source stepping fail, ngspice aborts the
+    sweep, and the error carries its words."""
     process = NgspiceProcess()
     try:
-        unsolvable = ("t\nV_SWEEP s 0 0\nB1 a 0 I=1e-3*exp(1000*V(a))\nR1 a 0 1k\nI1 0 a 1\n.end\n")
-        with pytest.raises(SpiceError, match="analysis 'dc', batch 2"):
+        unsolvable = "t\nV_SWEEP s 0 0\nV1 a 0 1\nV2 a 0 2\nR1 a 0 1k\n.end\n"
+        with pytest.raises(SpiceError, match="analysis 'dc', batch 2.*aborted"):
             process.dc_sweep(unsolvable, "V_SWEEP", 3, ("a",), batch=2)
         ok = process.dc_sweep("t\nV_SWEEP s 0 0\nR1 s 0 1k\n.end\n", "V_SWEEP", 3, ("s",))
         np.testing.assert_array_equal(ok[:, 0], [0.0, 1.0, 2.0])
@@ -142,3 +143,14 @@ def test_child_memory_stays_flat(small):
         assert rss_kb() - before < 3000
     finally:
         engine.close()
+
+
+def test_stepping_notes_are_no_failure():
+    """ngspice reports gmin and source stepping on stderr; a sweep that converges that way is fine."""
+    process = NgspiceProcess()
+    try:
+        hard = "t\nV_SWEEP s 0 0\nB1 a 0 I=1e-3*exp(1000*V(a))\nR1 a 0 1k\nI1 0 a 1\n.end\n"
+        v = process.dc_sweep(hard, "V_SWEEP", 2, ("a",))[:, 0]
+        np.testing.assert_allclose(1e-3 * np.exp(1000 * v) + v / 1e3, 1.0, rtol=1e-5)
+    finally:
+        process.close()
