@@ -51,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a network with EP, the circuit solved by an engine")
     train.add_argument("--config", help="TOML file of options (tables circuit, training, engine)")
-    train.add_argument("--dataset", help="xor, iris, digits, or a CSV file (label last)")
+    train.add_argument("--dataset", help="xor, iris, digits, mnist-5k, fashion-mnist, mnist, or a "
+                       "CSV file (label last)")
+    train.add_argument("--data-dir", help="folder of the MNIST IDX files (for --dataset mnist)")
     train.add_argument("--engine", choices=("ngspice", "native"))
     train.add_argument("--hidden", help="hidden layer sizes, e.g. 64 or 100,50")
     train.add_argument("--epochs", type=int)
@@ -112,6 +114,7 @@ def cmd_train(args) -> int:
     overrides = {"dataset": args.dataset, "engine": args.engine, "epochs": args.epochs,
                  "batch_size": args.batch_size, "beta": args.beta, "estimator": args.estimator,
                  "nudging": args.nudging, "cost": args.cost, "seed": args.seed,
+                 "data_dir": args.data_dir,
                  "hidden": _numbers(args.hidden, int, "--hidden") if args.hidden else None,
                  "lr": _numbers(args.lr, float, "--lr") if args.lr else None,
                  **_circuit_overrides(args)}

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from eqprop_analog.circuit.spec import CircuitSpec, DiodeModel
-from eqprop_analog.data.datasets import DATASETS
+from eqprop_analog.data.datasets import DATASET_NAMES
 from eqprop_analog.engines.base import NUDGING_MODES
 from eqprop_analog.engines.nudging import COSTS
 from eqprop_analog.errors import ConfigError
@@ -57,6 +57,7 @@ class RunConfig:
     lr_decay: float = 0.9  # the learning rates of epoch e are lr * lr_decay ** (e - 1)
     seed: int = 0
     test_fraction: float = 0.2
+    data_dir: str = ""  # folder of the MNIST IDX files (dataset mnist; fashion-mnist optional)
     # [engine]
     engine: str = "ngspice"
     reltol: float = 1e-6
@@ -69,7 +70,7 @@ class RunConfig:
         if not _is_number(self.amplifier_gain) or self.amplifier_gain < 0:
             raise ConfigError(f"amplifier_gain must be >= 0 (0: none), got {self.amplifier_gain!r}")
         if not str(self.dataset).endswith(".csv"):
-            _choice("dataset", self.dataset, tuple(DATASETS))
+            _choice("dataset", self.dataset, DATASET_NAMES)
         _choice("estimator", self.estimator, ESTIMATORS)
         _choice("nudging", self.nudging, NUDGING_MODES)
         _choice("cost", self.cost, COSTS)
@@ -126,7 +127,7 @@ SECTIONS = {
                 "bias_rail", "amplifier_gain", "differential_outputs"),
     "training": ("dataset", "epochs", "batch_size", "beta", "estimator", "nudging", "cost",
                  "softmax_gain", "target_high", "target_low", "lr", "lr_decay", "seed",
-                 "test_fraction"),
+                 "test_fraction", "data_dir"),
     "engine": ("engine", "reltol"),
 }
 

@@ -93,3 +93,34 @@ def test_a_crash_of_ngspice_costs_one_mini_batch(tmp_path):
     assert history[0]["skipped_batches"] == 1
     assert any("skipped mini-batch 3" in m and "died" in m for m in messages)
     assert summary["epochs"] == 1
+
+
+def test_native_and_ngspice_train_alike(tmp_path, engine):
+    """Same seed, same updates: conductances agree to 1e-4 relative (median) after two epochs."""
+    from eqprop_analog.engines.native import NativeEngine
+
+    config = replace(load_config(CONFIGS / "iris.toml"), epochs=2)
+    a = train(config, tmp_path / "ngspice", engine=engine, log=quiet)
+    b = train(config, tmp_path / "native", engine=NativeEngine(), log=quiet)
+    _, g_spice, _ = load_checkpoint(tmp_path / "ngspice")
+    _, g_native, _ = load_checkpoint(tmp_path / "native")
+    relative = np.concatenate([np.abs(x - y).ravel() / y.ravel() for x, y in zip(g_native, g_spice)])
+    assert np.median(relative) < 1e-4
+    assert abs(a["test_accuracy"] - b["test_accuracy"]) <= 0.01
+
+
+@pytest.mark.slow
+def test_digits_native_and_ngspice_agree_after_one_epoch(tmp_path):
+    config = replace(load_config(CONFIGS / "digits.toml"), epochs=1)
+    from eqprop_analog.engines import make_engine
+
+    for name in ("ngspice", "native"):
+        engine = make_engine(name)
+        try:
+            train(config, tmp_path / name, engine=engine, log=quiet)
+        finally:
+            engine.close()
+    _, g_spice, _ = load_checkpoint(tmp_path / "ngspice")
+    _, g_native, _ = load_checkpoint(tmp_path / "native")
+    relative = np.concatenate([np.abs(x - y).ravel() / y.ravel() for x, y in zip(g_native, g_spice)])
+    assert np.median(relative) < 1e-4

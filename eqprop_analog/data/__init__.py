@@ -1,5 +1,5 @@
 """Datasets available offline."""
 
-from eqprop_analog.data.datasets import DATASETS, Dataset, load_dataset
+from eqprop_analog.data.datasets import DATASET_NAMES, Dataset, load_dataset
 
-__all__ = ["DATASETS", "Dataset", "load_dataset"]
+__all__ = ["DATASET_NAMES", "Dataset", "load_dataset"]

