@@ -27,10 +27,11 @@ DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
 @dataclass(frozen=True)
 class NativeOptions:
-    """Newton settings: stop when no node moves by more than ``tolerance`` volts."""
+    """Newton settings: stop once the applied step moved no node by more than ``tolerance`` volts
+    (Newton converges quadratically there, so the error left is far smaller than the last step)."""
 
     dtype: str = "float64"
-    tolerance: float = 1e-12
+    tolerance: float = 1e-9
     max_iterations: int = 100
     line_search_above: float = 0.05  # V: smaller Newton steps are taken whole
 
@@ -59,13 +60,25 @@ def cost_terms(cost, readout: torch.Tensor, targets: torch.Tensor
 
 @dataclass
 class Nudge:
-    """What acts on the output nodes in one phase: nothing, a cost times beta (exact nudging) or
-    fixed currents (current nudging, one per output node)."""
+    """What acts on the output nodes: nothing, a cost times beta (exact nudging; ``beta`` one value
+    per sample, so that several phases can share one Newton solve) or fixed currents (current
+    nudging, one per output node)."""
 
-    beta: float = 0.0
+    beta: torch.Tensor | None = None
     cost: object = None
     targets: torch.Tensor | None = None
     currents: torch.Tensor | None = None
+
+
+@dataclass(frozen=True)
+class Drive:
+    """The clamped inputs of a batch and what they contribute to the first crossbar, computed once
+    per batch: the current they push into each first-layer node (for zero node voltages) and their
+    share of the co-content."""
+
+    voltages: torch.Tensor  # (B, 2 n_inputs)
+    current: torch.Tensor  # (B, C_1)
+    energy: torch.Tensor  # (B,)
 
 
 class NativeCircuit:
@@ -127,15 +140,20 @@ class NativeCircuit:
         energy = self.diode.co_content(spec.clamp_low - c) + self.diode.co_content(c - spec.clamp_high)
         return i_low - i_high, -g_low - g_high, energy
 
+    def drive(self, input_voltages: torch.Tensor) -> Drive:
+        r, g = self.rows(0, input_voltages, []), self.g[0]
+        return Drive(input_voltages, r @ g, 0.5 * (r * r) @ g.sum(1))
+
     # -- equations ----------------------------------------------------------------------------------
-    def linearize(self, v: torch.Tensor, inputs: torch.Tensor, nudge: Nudge):
+    def linearize(self, v: torch.Tensor, drive: Drive, nudge: Nudge):
         """KCL residual (current into each node, (B, N)), the diagonal of each layer's Jacobian block
         and the dense output block of the nudging (or None)."""
         cols = self.split(v)
         residual, diagonals = [], []
         for l in range(self.n_layers):
             c = cols[l]
-            f = self.rows(l, inputs, cols) @ self.g[l] - c * self.column_sums[l]
+            below = drive.current if l == 0 else self.rows(l, drive.voltages, cols) @ self.g[l]
+            f = below - c * self.column_sums[l]
             if l + 1 < self.n_layers:
                 # current drawn by the amplifier: a times what its output sends up the crossbar
                 u = self.couplings[l]
@@ -149,26 +167,34 @@ class NativeCircuit:
         dense = None
         if nudge.currents is not None:
             residual[-1] = residual[-1] + nudge.currents
-        elif nudge.beta != 0.0:
+        elif nudge.beta is not None:
             r = cols[-1] @ self.readout_matrix.T
             _, grad, hessian = cost_terms(nudge.cost, r, nudge.targets)
-            residual[-1] = residual[-1] - nudge.beta * grad @ self.readout_matrix
-            dense = -nudge.beta * self.readout_matrix.T @ hessian @ self.readout_matrix
+            residual[-1] = residual[-1] - nudge.beta[:, None] * grad @ self.readout_matrix
+            dense = (-nudge.beta[:, None, None]
+                     * self.readout_matrix.T @ hessian @ self.readout_matrix)
         return torch.cat(residual, dim=1), diagonals, dense
 
-    def energy(self, v: torch.Tensor, inputs: torch.Tensor, nudge: Nudge) -> torch.Tensor:
+    def energy(self, v: torch.Tensor, drive: Drive, nudge: Nudge) -> torch.Tensor:
         """Co-content of the circuit plus the nudging term, per sample: the residual is minus its
         gradient, so Newton steps that raise it are shortened."""
         cols = self.split(v)
-        total = torch.zeros(len(v), dtype=self.dtype)
+        total = drive.energy.clone()
         for l in range(self.n_layers):
-            d = self.rows(l, inputs, cols)[:, :, None] - cols[l][:, None, :]
-            total = total + 0.5 * (d * d * self.g[l]).sum((1, 2))
+            # sum_ij G_ij (r_i - c_j)^2 / 2, expanded into products (no batch x rows x cols array)
+            c, g = cols[l], self.g[l]
+            if l == 0:
+                below = drive.current
+            else:
+                r = self.rows(l, drive.voltages, cols)
+                total = total + 0.5 * (r * r) @ g.sum(1)
+                below = r @ g
+            total = total + 0.5 * (c * c) @ self.column_sums[l] - (below * c).sum(1)
             if l + 1 < self.n_layers:
                 total = total + self._diode_terms(l, cols[l])[2].sum(1)
         if nudge.currents is not None:
             total = total - (nudge.currents * cols[-1]).sum(1)
-        elif nudge.beta != 0.0:
+        elif nudge.beta is not None:
             value, _, _ = cost_terms(nudge.cost, cols[-1] @ self.readout_matrix.T, nudge.targets)
             total = total + nudge.beta * value
         return total
@@ -200,11 +226,11 @@ class NativeCircuit:
                                   )[:, :, 0]
         return torch.cat(x, dim=1)
 
-    def newton(self, v: torch.Tensor, inputs: torch.Tensor, nudge: Nudge,
+    def newton(self, v: torch.Tensor, drive: Drive, nudge: Nudge,
                options: NativeOptions) -> tuple[torch.Tensor, int]:
         """Steady state from the starting voltages ``v``; returns it and the iterations used."""
         for iteration in range(1, options.max_iterations + 1):
-            residual, diagonals, dense = self.linearize(v, inputs, nudge)
+            residual, diagonals, dense = self.linearize(v, drive, nudge)
             step = self.solve_linear(diagonals, dense, -residual)
             # A negative nudge can make the energy non-convex (|beta| times the cost's curvature
             # above the output conductance); where Newton's step then goes uphill, take a Jacobi
@@ -216,7 +242,7 @@ class NativeCircuit:
                 step = torch.where(uphill[:, None], jacobi, step)
             size = step.abs().amax(dim=1)
             if size.max() > options.line_search_above or uphill.any():
-                step = step * self._step_lengths(v, step, inputs, nudge, residual)[:, None]
+                step = step * self._step_lengths(v, step, drive, nudge, residual)[:, None]
             v = v + step
             if not torch.isfinite(v).all():
                 raise SolverError("the native Newton iteration diverged (non-finite voltages)")
@@ -225,14 +251,14 @@ class NativeCircuit:
         raise SolverError(f"the native Newton iteration did not converge in "
                           f"{options.max_iterations} iterations (last step {size.max():.3g} V)")
 
-    def _step_lengths(self, v, step, inputs, nudge, residual) -> torch.Tensor:
+    def _step_lengths(self, v, step, drive, nudge, residual) -> torch.Tensor:
         """Per-sample step lengths 1, 1/2, 1/4 ... until the co-content decreases (Armijo)."""
-        e0 = self.energy(v, inputs, nudge)
+        e0 = self.energy(v, drive, nudge)
         slope = -(residual * step).sum(1)  # directional derivative of the co-content
         rounding = 1e-12 * e0.abs()  # energy changes below this are noise, not an ascent
         t = torch.ones(len(v), dtype=self.dtype)
         for _ in range(40):
-            e1 = self.energy(v + t[:, None] * step, inputs, nudge)
+            e1 = self.energy(v + t[:, None] * step, drive, nudge)
             bad = ~(e1 <= e0 + 1e-4 * t * slope + rounding)
             if not bad.any():
                 break
@@ -263,7 +289,8 @@ class NativeEngine:
         self.options = options
         self.dtype = DTYPES[options.dtype]
         torch.set_num_threads(threads)
-        self.iterations: list[int] = []  # Newton iterations of the phases of the last solve
+        # Newton iterations of the last solve: the free phase, then all nudged phases together
+        self.iterations: list[int] = []
 
     def circuit(self, network: LayeredNetwork, conductances) -> NativeCircuit:
         return NativeCircuit(network, conductances, self.dtype)
@@ -276,25 +303,29 @@ class NativeEngine:
             raise DataError(f"targets must have shape {(len(x), network.spec.n_outputs)} (samples, "
                             f"outputs), got {np.shape(phases.targets)}")
         circuit = self.circuit(network, conductances)
-        inputs = torch.as_tensor(network.input_voltages(x), dtype=self.dtype)
+        drive = circuit.drive(torch.as_tensor(network.input_voltages(x), dtype=self.dtype))
         start = torch.zeros(len(x), sum(circuit.sizes), dtype=self.dtype)
-        free, n = circuit.newton(start, inputs, Nudge(), self.options)
+        free, n = circuit.newton(start, drive, Nudge(), self.options)
         self.iterations = [n]
+        nudged_betas = [b for b in phases.betas if b != 0.0]
         states = {0.0: free}
-        targets = None if phases.targets is None else torch.as_tensor(phases.targets,
-                                                                      dtype=self.dtype)
-        if phases.nudged and phases.mode == "current":
-            readout = circuit.split(free)[-1] @ circuit.readout_matrix.T
-            grad = cost_terms(phases.cost, readout, targets)[1] @ circuit.readout_matrix
-        for beta in phases.betas:
-            if beta == 0.0:
-                continue
+        if nudged_betas:
+            # all nudged phases in one Newton solve: the batch repeated once per phase
+            k, batch = len(nudged_betas), len(x)
+            beta = torch.tensor(nudged_betas, dtype=self.dtype).repeat_interleave(batch)
+            targets = torch.as_tensor(phases.targets, dtype=self.dtype).repeat(k, 1)
+            stacked = Drive(drive.voltages.repeat(k, 1), drive.current.repeat(k, 1),
+                            drive.energy.repeat(k))
+            start = free.repeat(k, 1)
             if phases.mode == "current":
-                nudge = Nudge(currents=-beta * grad)
+                readout = circuit.split(start)[-1] @ circuit.readout_matrix.T
+                grad = cost_terms(phases.cost, readout, targets)[1] @ circuit.readout_matrix
+                nudge = Nudge(currents=-beta[:, None] * grad)
             else:
                 nudge = Nudge(beta, phases.cost, targets)
-            states[beta], n = circuit.newton(free, inputs, nudge, self.options)
+            nudged, n = circuit.newton(start, stacked, nudge, self.options)
             self.iterations.append(n)
+            states.update(zip(nudged_betas, nudged.split(batch)))
         voltages = torch.stack([states[b] for b in phases.betas]).to(torch.float64).numpy()
         return Solution(phases.betas, voltages)
 

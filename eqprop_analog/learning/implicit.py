@@ -27,7 +27,7 @@ def implicit_gradient(network: LayeredNetwork, conductances: tuple[np.ndarray, .
     circuit = NativeCircuit(network, conductances)
     v = torch.as_tensor(np.asarray(free_voltages), dtype=torch.float64)
     inputs = torch.as_tensor(network.input_voltages(x), dtype=torch.float64)
-    _, diagonals, _ = circuit.linearize(v, inputs, Nudge())
+    _, diagonals, _ = circuit.linearize(v, circuit.drive(inputs), Nudge())
     cols = circuit.split(v)
     readout = cols[-1] @ circuit.readout_matrix.T
     grad_out = cost_terms(cost, readout, torch.as_tensor(targets, dtype=torch.float64))[1]
