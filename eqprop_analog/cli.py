@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     _circuit_flags(comp)
 
     grad = sub.add_parser("gradcheck", help="EP estimate against finite differences through the "
-                          "engine")
+                          "engine or the implicit (adjoint) gradient")
     grad.add_argument("--layers", default="4,6,3")
     grad.add_argument("--engine", choices=("ngspice", "native"), default="ngspice")
     grad.add_argument("--beta", type=float, default=1e-6)
@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     grad.add_argument("--nudging", choices=("exact", "current"), default="exact")
     grad.add_argument("--batch", type=_positive_int, default=4, help="samples in the checked batch")
     grad.add_argument("--seed", type=int, default=0)
+    grad.add_argument("--reference", choices=("finite-differences", "implicit"),
+                      default="finite-differences", help="the gradient EP is compared with")
+    grad.add_argument("--sweep", action="store_true",
+                      help="also tabulate the error of one-sided and symmetric EP over beta")
+    grad.add_argument("--plot", help="with --sweep: write the log-log plot of error against beta")
     grad.add_argument("--json", action="store_true")
     _circuit_flags(grad)
     return parser
@@ -182,8 +187,8 @@ def cmd_gradcheck(args) -> int:
     from eqprop_analog.circuit.layered import LayeredNetwork
     from eqprop_analog.config import RunConfig, apply_overrides
     from eqprop_analog.engines import SquaredError, make_engine
+    from eqprop_analog.learning import gradcheck as gc
     from eqprop_analog.learning.estimators import EPEstimator
-    from eqprop_analog.learning.gradcheck import Comparison, ep_gradient, finite_difference_gradient
 
     layers = _numbers(args.layers, int, "--layers")
     config = apply_overrides(RunConfig(), _circuit_overrides(args))
@@ -197,21 +202,46 @@ def cmd_gradcheck(args) -> int:
     # tight tolerances: finite differences resolve loss changes of ~1e-9 relative
     engine = make_engine(args.engine, precise=True)
     try:
-        reference = finite_difference_gradient(engine, network, conductances, x, cost, targets)
-        estimate = ep_gradient(engine, network, conductances, x, cost, targets, estimator,
-                               args.nudging, rng)
+        reference = gc.reference_gradient(args.reference, engine, network, conductances, x, cost,
+                                          targets)
+        estimate = gc.ep_gradient(engine, network, conductances, x, cost, targets, estimator,
+                                  args.nudging, rng)
+        sweep = None
+        if args.sweep:
+            betas = [args.beta * 2.0 ** k for k in range(3, -4, -1)]
+            sweep = gc.bias_against_beta(engine, network, conductances, x, cost, targets,
+                                         reference, betas, args.nudging)
     finally:
         engine.close()
-    comparison = Comparison.of(estimate, reference)
+    comparison = gc.Comparison.of(estimate, reference)
     result = {"layers": list(layers), "engine": args.engine, "estimator": args.estimator,
-              "nudging": args.nudging, "beta": args.beta, "reference": "finite-differences",
-              "cosine": comparison.cosine, "relative_error": comparison.relative_error}
+              "nudging": args.nudging, "beta": args.beta, "reference": args.reference,
+              "cosine": comparison.cosine, "relative_error": comparison.relative_error,
+              "per_layer": gc.per_layer(estimate, reference)}
+    if sweep:
+        result["bias_against_beta"] = sweep
+        result["fitted_order"] = {k: gc.fitted_order(sweep, k) for k in ("one-sided", "symmetric")}
+        if args.plot:
+            from eqprop_analog.report.plots import plot_bias
+
+            plot_bias(sweep, args.plot, f"{'-'.join(map(str, layers))}, {args.engine}, "
+                                        f"reference: {args.reference}")
     if args.json:
         print(json.dumps(result))
-    else:
-        print(f"{args.estimator} EP (beta {args.beta:g} S, {args.nudging} nudging) vs central "
-              f"finite differences through ngspice on {'-'.join(map(str, layers))}: "
-              f"cosine {comparison.cosine:.8f}, relative error {comparison.relative_error:.3e}")
+        return 0
+    print(f"{args.estimator} EP (beta {args.beta:g} S, {args.nudging} nudging) on "
+          f"{'-'.join(map(str, layers))}, {args.engine} states, against {args.reference}: "
+          f"cosine {comparison.cosine:.8f}, relative error {comparison.relative_error:.3e}")
+    for row in result["per_layer"]:
+        print(f"  crossbar {row['layer']}: cosine {row['cosine']:.8f}, "
+              f"relative error {row['relative_error']:.3e}")
+    if sweep:
+        print("  beta (S)     one-sided    symmetric")
+        for row in sweep:
+            print(f"  {row['beta']:<11.3g}  {row['one-sided']:.3e}    {row['symmetric']:.3e}")
+        orders = result["fitted_order"]
+        print(f"  fitted order in beta: one-sided {orders['one-sided']:.2f}, "
+              f"symmetric {orders['symmetric']:.2f}")
     return 0
 
 

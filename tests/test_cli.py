@@ -52,6 +52,20 @@ def test_gradcheck_json():
     assert report["cosine"] >= 0.9999 and report["relative_error"] <= 1e-3
 
 
+@pytest.mark.parametrize("engine", ["ngspice", "native"])
+def test_gradcheck_against_the_implicit_gradient(engine, tmp_path):
+    plot = tmp_path / "bias.png"
+    result = run_cli("gradcheck", "--reference", "implicit", "--layers", "64,32,10", "--engine",
+                     engine, "--sweep", "--plot", str(plot), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["reference"] == "implicit" and report["cosine"] >= 0.9999
+    assert [row["layer"] for row in report["per_layer"]] == [1, 2]
+    assert abs(report["fitted_order"]["one-sided"] - 1) < 0.15
+    assert abs(report["fitted_order"]["symmetric"] - 2) < 0.15
+    assert plot.stat().st_size > 0
+
+
 def test_malformed_config(tmp_path):
     config = tmp_path / "bad.toml"
     config.write_text("[training\nepochs = 3\n")

@@ -62,3 +62,47 @@ class Comparison:
         r = np.concatenate([a.ravel() for a in reference])
         cosine = float(e @ r / (np.linalg.norm(e) * np.linalg.norm(r)))
         return Comparison(cosine, float(np.linalg.norm(e - r) / np.linalg.norm(r)))
+
+
+REFERENCES = ("finite-differences", "implicit")
+
+
+def reference_gradient(kind: str, engine: Engine, network: LayeredNetwork,
+                       conductances: tuple[np.ndarray, ...], features: np.ndarray, cost: Cost,
+                       targets: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The gradient that EP is checked against: central finite differences of the loss through
+    the engine, or implicit differentiation at the engine's free state."""
+    if kind == "finite-differences":
+        return finite_difference_gradient(engine, network, conductances, features, cost, targets)
+    if kind == "implicit":
+        from eqprop_analog.learning.implicit import implicit_gradient
+
+        free = engine.solve(network, conductances, features).phase(0.0)
+        return implicit_gradient(network, conductances, features, free, cost, targets)
+    raise ValueError(f"unknown reference {kind!r}")
+
+
+def per_layer(estimate: tuple[np.ndarray, ...], reference: tuple[np.ndarray, ...]) -> list[dict]:
+    return [{"layer": l, **vars(Comparison.of((e,), (r,)))}
+            for l, (e, r) in enumerate(zip(estimate, reference), start=1)]
+
+
+def bias_against_beta(engine: Engine, network: LayeredNetwork,
+                      conductances: tuple[np.ndarray, ...], features: np.ndarray, cost: Cost,
+                      targets: np.ndarray, reference: tuple[np.ndarray, ...],
+                      betas: list[float], nudging: str = "exact") -> list[dict]:
+    """Relative error of the one-sided and the symmetric estimators at each beta."""
+    rows = []
+    for beta in betas:
+        row = {"beta": beta}
+        for kind in ("one-sided", "symmetric"):
+            estimate = ep_gradient(engine, network, conductances, features, cost, targets,
+                                   EPEstimator(kind, beta), nudging)
+            row[kind] = Comparison.of(estimate, reference).relative_error
+        rows.append(row)
+    return rows
+
+
+def fitted_order(rows: list[dict], kind: str) -> float:
+    """Slope of log(error) against log(beta): 1 for one-sided, 2 for symmetric."""
+    return float(np.polyfit(np.log([r["beta"] for r in rows]), np.log([r[kind] for r in rows]), 1)[0])

@@ -29,3 +29,25 @@ def plot_curves(history: list[dict], path: str | Path, title: str = "") -> Path:
     path = Path(path)
     fig.savefig(path, dpi=110)
     return path
+
+
+def plot_bias(rows: list[dict], path: str | Path, title: str = "") -> Path:
+    """Relative error of the one-sided and symmetric EP estimates against beta, log-log."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import NullFormatter
+
+    fig = Figure(figsize=(5, 4))
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    betas = [r["beta"] for r in rows]
+    for kind, marker in (("one-sided", "o"), ("symmetric", "s")):
+        ax.loglog(betas, [r[kind] for r in rows], marker=marker, label=kind)
+    ax.set(xlabel="beta", ylabel="relative error of the EP gradient", title=title)
+    ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels of a short decade overlap
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    return path
