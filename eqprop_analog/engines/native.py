@@ -98,6 +98,7 @@ class NativeCircuit:
         self.column_sums = [g.sum(0) for g in self.g]
         # coupling blocks between consecutive layers: U_l = a G_{l+1} without the rail rows
         self.couplings = [self.gain * g[:-2] for g in self.g[1:]]
+        self.coupling_row_sums = [u.sum(1) for u in self.couplings]
         self.rails = torch.tensor([spec.bias_rail, -spec.bias_rail], dtype=dtype)
         self.diode = Diode(spec.diode.saturation_current, spec.diode.emission_coefficient)
         self.diagonal_base = []
@@ -115,6 +116,12 @@ class NativeCircuit:
             readout = torch.eye(n_out, dtype=dtype)
         self.readout_matrix = readout  # readout = V_out @ R^T
         self.sizes = [len(network.column_nets(l)) for l in range(1, self.n_layers + 1)]
+        # relu units: even ones held up by a diode from +bias, odd ones down by a diode to -bias
+        self.relu_signs = []
+        for size in self.sizes[:-1]:
+            sign = torch.ones(size, dtype=dtype)
+            sign[1::2] = -1.0
+            self.relu_signs.append(sign)
 
     # -- pieces ---------------------------------------------------------------------------------------
     def split(self, v: torch.Tensor) -> list[torch.Tensor]:
@@ -125,20 +132,23 @@ class NativeCircuit:
         base = inputs if layer == 0 else self.gain * cols[layer - 1]
         return torch.cat([base, self.rails.expand(len(base), 2)], dim=1)
 
-    def _diode_terms(self, layer: int, c: torch.Tensor):
-        """(current into the nodes, its derivative in the node voltage, co-content) of the
-        neuron diodes of hidden layer ``layer``."""
+    def _diode_current(self, layer: int, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(current into the nodes, its derivative in the node voltage) of the neuron diodes of
+        hidden layer ``layer``."""
         spec = self.network.spec
         if spec.neuron == "relu":
-            sign = torch.ones(c.shape[-1], dtype=self.dtype)
-            sign[1::2] = -1.0  # even units held up by a diode from +bias, odd down to -bias
-            u = spec.relu_bias - sign * c  # junction voltage of either orientation
-            i, g = self.diode.current(u)
-            return sign * i, -g, self.diode.co_content(u)
+            sign = self.relu_signs[layer]
+            i, g = self.diode.current(spec.relu_bias - sign * c)  # junction voltage, either way
+            return sign * i, -g
         i_low, g_low = self.diode.current(spec.clamp_low - c)
         i_high, g_high = self.diode.current(c - spec.clamp_high)
-        energy = self.diode.co_content(spec.clamp_low - c) + self.diode.co_content(c - spec.clamp_high)
-        return i_low - i_high, -g_low - g_high, energy
+        return i_low - i_high, -g_low - g_high
+
+    def _diode_energy(self, layer: int, c: torch.Tensor) -> torch.Tensor:
+        spec = self.network.spec
+        if spec.neuron == "relu":
+            return self.diode.co_content(spec.relu_bias - self.relu_signs[layer] * c)
+        return self.diode.co_content(spec.clamp_low - c) + self.diode.co_content(c - spec.clamp_high)
 
     def drive(self, input_voltages: torch.Tensor) -> Drive:
         r, g = self.rows(0, input_voltages, []), self.g[0]
@@ -156,9 +166,8 @@ class NativeCircuit:
             f = below - c * self.column_sums[l]
             if l + 1 < self.n_layers:
                 # current drawn by the amplifier: a times what its output sends up the crossbar
-                u = self.couplings[l]
-                f = f - self.gain * c * u.sum(1) + cols[l + 1] @ u.T
-                i, g, _ = self._diode_terms(l, c)
+                f = f - self.gain * c * self.coupling_row_sums[l] + cols[l + 1] @ self.couplings[l].T
+                i, g = self._diode_current(l, c)
                 f = f + i
                 diagonals.append(-self.diagonal_base[l] + g)
             else:
@@ -191,7 +200,7 @@ class NativeCircuit:
                 below = r @ g
             total = total + 0.5 * (c * c) @ self.column_sums[l] - (below * c).sum(1)
             if l + 1 < self.n_layers:
-                total = total + self._diode_terms(l, cols[l])[2].sum(1)
+                total = total + self._diode_energy(l, cols[l]).sum(1)
         if nudge.currents is not None:
             total = total - (nudge.currents * cols[-1]).sum(1)
         elif nudge.beta is not None:
