@@ -43,6 +43,8 @@ def _circuit_flags(parser: argparse.ArgumentParser) -> None:
                        "after each hidden layer (0: none)")
     group.add_argument("--differential-outputs", action="store_true", default=None,
                        help="read each output as a pair of nodes")
+    group.add_argument("--ideal-diodes", action="store_true", default=None,
+                       help="ideal diodes (native engine only)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _circuit_overrides(args) -> dict:
     return {"input_gain": args.input_gain, "g_min": args.g_min, "g_max": args.g_max,
             "neuron": args.neuron, "amplifier_gain": args.amplifier_gain,
-            "differential_outputs": args.differential_outputs}
+            "differential_outputs": args.differential_outputs, "ideal_diodes": args.ideal_diodes}
 
 
 def _base_config(args):

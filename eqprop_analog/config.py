@@ -42,6 +42,7 @@ class RunConfig:
     bias_rail: float = 1.0
     amplifier_gain: float = 4.0  # 0: no amplifiers between layers
     differential_outputs: bool = False
+    ideal_diodes: bool = False  # native engine only
     # [training]
     dataset: str = "digits"
     epochs: int = 10
@@ -112,7 +113,8 @@ class RunConfig:
             g_min=self.g_min, g_max=self.g_max, neuron=self.neuron, relu_bias=self.relu_bias,
             clamp_low=self.clamp_low, clamp_high=self.clamp_high,
             diode=DiodeModel(self.diode_is, self.diode_n, self.diode_rs), bias_rail=self.bias_rail,
-            amplifier_gain=self.amplifier_gain or None, differential_outputs=self.differential_outputs)
+            amplifier_gain=self.amplifier_gain or None, differential_outputs=self.differential_outputs,
+            ideal_diodes=self.ideal_diodes)
 
     def learning_rates(self, epoch: int = 1) -> tuple[float, ...]:
         """Learning rate of each crossbar during ``epoch`` (1-based)."""
@@ -124,7 +126,7 @@ class RunConfig:
 SECTIONS = {
     "circuit": ("hidden", "input_gain", "g_min", "g_max", "init_low", "init_high", "neuron",
                 "relu_bias", "clamp_low", "clamp_high", "diode_is", "diode_n", "diode_rs",
-                "bias_rail", "amplifier_gain", "differential_outputs"),
+                "bias_rail", "amplifier_gain", "differential_outputs", "ideal_diodes"),
     "training": ("dataset", "epochs", "batch_size", "beta", "estimator", "nudging", "cost",
                  "softmax_gain", "target_high", "target_low", "lr", "lr_decay", "seed",
                  "test_fraction", "data_dir"),

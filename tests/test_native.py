@@ -97,3 +97,66 @@ def test_symmetric_ep_on_native_converges_to_the_implicit_gradient(native):
     assert errors[-1] < 1e-4
     slope = np.polyfit(np.log([4e-8, 2e-8, 1e-8]), np.log(errors), 1)[0]
     assert abs(slope - 2) < 0.25, errors
+
+
+@pytest.mark.parametrize("neuron,amplifier", [("relu", None), ("relu", 4.0), ("clamp", 2.0)])
+def test_ideal_diode_state_satisfies_the_kkt_conditions(native, neuron, amplifier):
+    """Unclamped nodes balance their currents; a node at a diode's bound has its resistors pulling
+    it past the bound, the diode holding it (the optimality conditions of the box-constrained QP)."""
+    rng = np.random.default_rng(21)
+    spec = CircuitSpec((6, 12, 8, 3), neuron=neuron, relu_bias=0.05, clamp_low=-0.2,
+                       clamp_high=0.2, amplifier_gain=amplifier, ideal_diodes=True)
+    network = LayeredNetwork(spec)
+    g = network.initial_conductances(rng, 1e-6, 5e-5)
+    x = rng.uniform(0, 1, (10, 6))
+    free = native.solve(network, g, x).phase(0.0)
+    a = amplifier or 1.0
+    held_somewhere = free_somewhere = False
+    for layer in (1, 2):
+        v = network.column_voltages(layer, free)
+        into = np.einsum("bij,ij->bj", network.row_voltages(layer, x, free)[:, :, None]
+                         - v[:, None, :], g[layer - 1])
+        above = network.row_voltages(layer + 1, x, free)[:, :-2]
+        out = a * np.einsum("bjk,jk->bj", above[:, :, None]
+                            - network.column_voltages(layer + 1, free)[:, None, :], g[layer][:-2])
+        net_current = into - out
+        if neuron == "relu":
+            even = np.arange(v.shape[1]) % 2 == 0
+            low = np.where(even, 0.05, -np.inf)
+            high = np.where(even, np.inf, -0.05)
+        else:
+            low, high = np.full(v.shape[1], -0.2), np.full(v.shape[1], 0.2)
+        at_low, at_high = np.isclose(v, low, atol=1e-12), np.isclose(v, high, atol=1e-12)
+        inside = ~(at_low | at_high)
+        scale = np.abs(into).max()
+        assert np.all(v >= low - 1e-12) and np.all(v <= high + 1e-12)
+        assert np.abs(net_current[inside]).max(initial=0.0) < 1e-8 * scale
+        assert np.all(net_current[at_low] <= 1e-8 * scale)
+        assert np.all(net_current[at_high] >= -1e-8 * scale)
+        held_somewhere |= bool((at_low | at_high).any())
+        free_somewhere |= bool(inside.any())
+    assert held_somewhere and free_somewhere  # the test must exercise both cases
+
+
+def test_ideal_diodes_ep_and_implicit_gradient_match_finite_differences(native):
+    rng = np.random.default_rng(22)
+    network = LayeredNetwork(CircuitSpec((5, 10, 3), relu_bias=0.02, amplifier_gain=3.0,
+                                         ideal_diodes=True))
+    g = network.initial_conductances(rng, 1e-6, 5e-5)
+    x, y = rng.uniform(0, 1, (6, 5)), np.eye(3)[rng.integers(0, 3, 6)]
+    cost = CrossEntropy(20.0)
+    reference = finite_difference_gradient(native, network, g, x, cost, y, relative_step=1e-5)
+    exact = implicit_gradient(network, g, x, native.solve(network, g, x).phase(0.0), cost, y)
+    ep = ep_gradient(native, network, g, x, cost, y, EPEstimator("symmetric", 1e-9))
+    for estimate in (exact, ep):
+        c = Comparison.of(estimate, reference)
+        assert c.cosine > 0.9999 and c.relative_error < 1e-3, c
+
+
+def test_ngspice_refuses_ideal_diodes(engine):
+    from eqprop_analog.errors import ConfigError
+
+    network = LayeredNetwork(CircuitSpec((2, 4, 2), ideal_diodes=True))
+    g = network.initial_conductances(np.random.default_rng(0))
+    with pytest.raises(ConfigError, match="native engine"):
+        engine.solve(network, g, np.zeros((1, 2)))

@@ -58,6 +58,10 @@ class CircuitSpec:
 
     With ``amplifier_gain`` set, each hidden node drives the next crossbar through a bidirectional
     amplifier: voltage gain a forward and current gain a backward, which keeps an energy function.
+
+    ``ideal_diodes`` replaces the Shockley diodes by ideal ones (no turn-on voltage: relu units are
+    held at or above ``relu_bias`` exactly), the limit of deep resistive networks; only the native
+    engine solves it, as a box-constrained quadratic programme.
     """
 
     layers: tuple[int, ...]
@@ -72,6 +76,7 @@ class CircuitSpec:
     bias_rail: float = 1.0
     amplifier_gain: float | None = None
     differential_outputs: bool = False
+    ideal_diodes: bool = False
 
     def __post_init__(self) -> None:
         layers = tuple(self.layers)
@@ -84,8 +89,9 @@ class CircuitSpec:
             _finite(name, getattr(self, name))
         _require(self.input_gain > 0, f"input_gain must be > 0 V, got {self.input_gain}")
         _require(self.bias_rail > 0, f"bias_rail must be > 0 V, got {self.bias_rail}")
-        _require(isinstance(self.differential_outputs, bool),
-                 f"differential_outputs must be true or false, got {self.differential_outputs!r}")
+        for name in ("differential_outputs", "ideal_diodes"):
+            value = getattr(self, name)
+            _require(isinstance(value, bool), f"{name} must be true or false, got {value!r}")
         _require(self.g_min > 0, f"g_min must be > 0 S, got {self.g_min}")
         _require(self.g_min < self.g_max,
                  f"g_min ({self.g_min:g} S) must be smaller than g_max ({self.g_max:g} S)")

@@ -23,6 +23,7 @@ from eqprop_analog.engines.nudging import CrossEntropy, SquaredError
 from eqprop_analog.errors import ConfigError, DataError, SolverError
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
+CLAMPED = 1e30  # S: the small-signal conductance of an ideal diode that conducts
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class NativeCircuit:
     def __init__(self, network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
                  dtype: torch.dtype = torch.float64) -> None:
         spec = network.spec
-        if spec.diode.series_resistance != 0.0:
+        if spec.diode.series_resistance != 0.0 and not spec.ideal_diodes:
             raise ConfigError("the native engine models diodes without series resistance; set "
                               "diode RS to 0 or use the ngspice engine")
         self.network = network
@@ -118,10 +119,18 @@ class NativeCircuit:
         self.sizes = [len(network.column_nets(l)) for l in range(1, self.n_layers + 1)]
         # relu units: even ones held up by a diode from +bias, odd ones down by a diode to -bias
         self.relu_signs = []
+        self.lower, self.upper = [], []  # the voltage range ideal diodes allow each hidden node
+        inf = float("inf")
         for size in self.sizes[:-1]:
             sign = torch.ones(size, dtype=dtype)
             sign[1::2] = -1.0
             self.relu_signs.append(sign)
+            if spec.neuron == "relu":
+                self.lower.append(torch.where(sign > 0, spec.relu_bias, -inf).to(dtype))
+                self.upper.append(torch.where(sign > 0, inf, -spec.relu_bias).to(dtype))
+            else:
+                self.lower.append(torch.full((size,), spec.clamp_low, dtype=dtype))
+                self.upper.append(torch.full((size,), spec.clamp_high, dtype=dtype))
 
     # -- pieces ---------------------------------------------------------------------------------------
     def split(self, v: torch.Tensor) -> list[torch.Tensor]:
@@ -134,8 +143,13 @@ class NativeCircuit:
 
     def _diode_current(self, layer: int, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(current into the nodes, its derivative in the node voltage) of the neuron diodes of
-        hidden layer ``layer``."""
+        hidden layer ``layer``. An ideal diode that holds its node at a bound acts, for small
+        changes, as an infinite conductance to that bound (used by the adjoint); its current is
+        whatever KCL needs and is not part of the residual."""
         spec = self.network.spec
+        if spec.ideal_diodes:
+            held = (c <= self.lower[layer] + 1e-12) | (c >= self.upper[layer] - 1e-12)
+            return torch.zeros_like(c), torch.where(held, -CLAMPED, 0.0).to(c.dtype)
         if spec.neuron == "relu":
             sign = self.relu_signs[layer]
             i, g = self.diode.current(spec.relu_bias - sign * c)  # junction voltage, either way
@@ -260,6 +274,49 @@ class NativeCircuit:
         raise SolverError(f"the native Newton iteration did not converge in "
                           f"{options.max_iterations} iterations (last step {size.max():.3g} V)")
 
+    # -- ideal diodes: exact block coordinate descent ------------------------------------------------
+    def coordinate_descent(self, v: torch.Tensor, drive: Drive, nudge: Nudge,
+                           options: NativeOptions) -> tuple[torch.Tensor, int]:
+        """Steady state with ideal diodes: the minimum of a convex quadratic co-content under the
+        diodes' box constraints. Layers have no lateral connections, so given its two neighbours
+        every node of a layer has a closed-form minimiser (the conductance-weighted mean of its
+        neighbours, clipped to its box); even and odd layers are updated in turn, each update
+        exact. Returns the state and the number of sweeps."""
+        cols = self.split(v)
+        for sweep in range(1, options.max_iterations * 100 + 1):
+            change = torch.zeros((), dtype=self.dtype)
+            for parity in (0, 1):
+                for l in range(parity, self.n_layers, 2):
+                    new = self._layer_minimiser(l, cols, drive, nudge)
+                    change = torch.maximum(change, (new - cols[l]).abs().max())
+                    cols[l] = new
+            if change <= options.tolerance:
+                return torch.cat(cols, dim=1), sweep
+        raise SolverError(f"coordinate descent did not converge (last change {change:.3g} V)")
+
+    def _layer_minimiser(self, l: int, cols, drive: Drive, nudge: Nudge) -> torch.Tensor:
+        below = drive.current if l == 0 else self.rows(l, drive.voltages, cols) @ self.g[l]
+        if l + 1 < self.n_layers:
+            pull = below + cols[l + 1] @ self.couplings[l].T
+            return torch.clamp(pull / self.diagonal_base[l], self.lower[l], self.upper[l])
+        if nudge.currents is not None:
+            return (below + nudge.currents) / self.diagonal_base[l]
+        c = below / self.diagonal_base[l]
+        if nudge.beta is None:
+            return c
+        # outputs under exact nudging: Newton on this layer alone (one step for squared error)
+        for _ in range(50):
+            r = c @ self.readout_matrix.T
+            _, grad, hessian = cost_terms(nudge.cost, r, nudge.targets)
+            f = below - c * self.diagonal_base[l] - nudge.beta[:, None] * grad @ self.readout_matrix
+            jac = (-torch.diag_embed(self.diagonal_base[l].expand_as(c)) - nudge.beta[:, None, None]
+                   * self.readout_matrix.T @ hessian @ self.readout_matrix)
+            step = torch.linalg.solve(jac, -f)
+            c = c + step
+            if step.abs().max() <= 1e-14:
+                break
+        return c
+
     def _step_lengths(self, v, step, drive, nudge, residual) -> torch.Tensor:
         """Per-sample step lengths 1, 1/2, 1/4 ... until the co-content decreases (Armijo)."""
         e0 = self.energy(v, drive, nudge)
@@ -314,7 +371,8 @@ class NativeEngine:
         circuit = self.circuit(network, conductances)
         drive = circuit.drive(torch.as_tensor(network.input_voltages(x), dtype=self.dtype))
         start = torch.zeros(len(x), sum(circuit.sizes), dtype=self.dtype)
-        free, n = circuit.newton(start, drive, Nudge(), self.options)
+        solver = circuit.coordinate_descent if network.spec.ideal_diodes else circuit.newton
+        free, n = solver(start, drive, Nudge(), self.options)
         self.iterations = [n]
         nudged_betas = [b for b in phases.betas if b != 0.0]
         states = {0.0: free}
@@ -332,7 +390,7 @@ class NativeEngine:
                 nudge = Nudge(currents=-beta[:, None] * grad)
             else:
                 nudge = Nudge(beta, phases.cost, targets)
-            nudged, n = circuit.newton(start, stacked, nudge, self.options)
+            nudged, n = solver(start, stacked, nudge, self.options)
             self.iterations.append(n)
             states.update(zip(nudged_betas, nudged.split(batch)))
         voltages = torch.stack([states[b] for b in phases.betas]).to(torch.float64).numpy()

@@ -94,6 +94,9 @@ def netlist_text(network: LayeredNetwork, conductances: tuple[np.ndarray, ...], 
     ngspice keeps; ``options`` become a ``.options`` card; ``annotate`` adds the exact conductance
     of each resistor as a comment.
     """
+    if network.spec.ideal_diodes:
+        raise ConfigError("ideal diodes have no SPICE model: use the native engine, or a Shockley "
+                          "diode (ideal_diodes = false) for netlists and ngspice")
     conductances = network.check_conductances(conductances)
     lines = header_lines(network, title)
     lines.append("* inputs: +A x_i and -A x_i")
