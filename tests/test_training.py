@@ -124,3 +124,14 @@ def test_digits_native_and_ngspice_agree_after_one_epoch(tmp_path):
     _, g_native, _ = load_checkpoint(tmp_path / "native")
     relative = np.concatenate([np.abs(x - y).ravel() / y.ravel() for x, y in zip(g_native, g_spice)])
     assert np.median(relative) < 1e-4
+
+
+def test_ideal_diode_network_trains_on_the_native_engine(tmp_path):
+    from eqprop_analog.engines.native import NativeEngine
+
+    config = replace(load_config(CONFIGS / "iris.toml"), ideal_diodes=True, relu_bias=0.0,
+                     engine="native")
+    summary = train(config, tmp_path, engine=NativeEngine(), log=quiet)
+    assert summary["test_accuracy"] >= 0.9
+    assert (tmp_path / "network.weights.csv").is_file()
+    assert not (tmp_path / "network.cir").exists()  # ideal diodes have no SPICE model

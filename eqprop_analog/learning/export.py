@@ -8,15 +8,19 @@ import json
 from eqprop_analog.files import atomic_write_text
 from eqprop_analog.learning.trainer import TrainResult, Trainer
 from eqprop_analog.report.plots import plot_curves
-from eqprop_analog.spice.netlist import write_netlist
+from eqprop_analog.spice.netlist import write_netlist, write_weight_map
 
 
 def export_run(trainer: Trainer, result: TrainResult) -> dict:
-    """Write network.cir, network.weights.csv, curves.png and summary.json; return the summary."""
+    """Write network.cir (not for ideal diodes, which have no SPICE model), network.weights.csv,
+    curves.png and summary.json; return the summary."""
     run_dir = result.run_dir
     layers = "-".join(map(str, trainer.network.spec.layers))
-    write_netlist(run_dir / "network.cir", trainer.network, result.conductances,
-                  title=f"eqprop-analog {layers} trained on {trainer.data.name}")
+    if trainer.network.spec.ideal_diodes:
+        write_weight_map(run_dir / "network.weights.csv", trainer.network, result.conductances)
+    else:
+        write_netlist(run_dir / "network.cir", trainer.network, result.conductances,
+                      title=f"eqprop-analog {layers} trained on {trainer.data.name}")
     plot_curves(result.history, run_dir / "curves.png", f"{layers} on {trainer.data.name}")
     final = result.final
     summary = {"dataset": trainer.data.name, "engine": trainer.engine.name,

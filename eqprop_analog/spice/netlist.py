@@ -137,14 +137,21 @@ def write_netlist(path: str | os.PathLike, network: LayeredNetwork,
     atomic_write_text(path, netlist_text(network, conductances, title=title, features=features,
                                          options={"reltol": 1e-6}))
     weights = path.with_name(path.stem + ".weights.csv")
+    write_weight_map(weights, network, conductances)
+    return path, weights
+
+
+def write_weight_map(path: str | os.PathLike, network: LayeredNetwork,
+                     conductances: tuple[np.ndarray, ...]) -> Path:
+    """CSV of every conductance: element name, layer, row, column, nets, value in S."""
     rows = weight_rows(network, conductances)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({**row, "conductance": repr(row["conductance"])})
-    atomic_write_text(weights, buffer.getvalue())
-    return path, weights
+    atomic_write_text(path, buffer.getvalue())
+    return Path(path)
 
 
 def read_conductances(text: str, network: LayeredNetwork) -> tuple[np.ndarray, ...]:
