@@ -1,50 +1,23 @@
 """Milliseconds per operating point and per training sample of the ngspice engine.
 
-    python benchmarks/bench_engine.py [--repeats N]
+    python benchmarks/bench_engine.py [--repeats N] [--batch N]
 
 Per operating point: free-phase sweeps of a batch (64 points by default), everything included
-(netlist text, load, sweep, read-back). Per training sample: one symmetric-EP step (free, +beta and
--beta phases in one sweep, gradient and conductance update) divided by the batch size.
-Prints a Markdown table for BENCHMARKS.md.
+(netlist text, load, sweep, read-back), wall-clock. Per training sample: one symmetric-EP step
+(free, +beta and -beta phases in one sweep, gradient and conductance update) divided by the batch
+size. Prints a Markdown table for BENCHMARKS.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
-import time
 
-import numpy as np
+from _timing import time_engine
 
-from eqprop_analog import CircuitSpec, LayeredNetwork
-from eqprop_analog.devices import ClippedDevice
-from eqprop_analog.engines import CrossEntropy, Phases
 from eqprop_analog.engines.ngspice import NgspiceEngine
-from eqprop_analog.learning.estimators import EPEstimator
 
 NETWORKS = [(20, 30, 10), (64, 100, 10), (784, 100, 10)]
-
-
-def bench(layers, batch: int, repeats: int, engine: NgspiceEngine) -> tuple[float, float]:
-    rng = np.random.default_rng(0)
-    network = LayeredNetwork(CircuitSpec(layers, input_gain=4.0, relu_bias=0.45,
-                                         amplifier_gain=4.0))
-    g = network.initial_conductances(rng, 1e-6, 2e-5)
-    x = rng.uniform(0, 1, (batch, layers[0]))
-    targets = np.eye(layers[-1])[rng.integers(0, layers[-1], batch)]
-    estimator, cost, device = EPEstimator("symmetric", 1e-6), CrossEntropy(20.0), ClippedDevice(1e-7, 1e-4)
-    engine.solve(network, g, x)  # start the ngspice process outside the timing
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        engine.solve(network, g, x)
-    per_point = (time.perf_counter() - t0) / (repeats * batch)
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        solution = engine.solve(network, g, x, Phases(estimator.betas(), cost, targets))
-        grads = estimator.gradient(network, x, solution)
-        g = tuple(device.program(a, -1e-8 * d) for a, d in zip(g, grads))
-    per_sample = (time.perf_counter() - t0) / (repeats * batch)
-    return 1e3 * per_point, 1e3 * per_sample
 
 
 def main() -> None:
@@ -60,7 +33,7 @@ def main() -> None:
     try:
         for layers in NETWORKS:
             repeats = max(1, args.repeats // 5) if layers[0] > 500 else args.repeats
-            point, sample = bench(layers, args.batch, repeats, engine)
+            point, sample = time_engine(engine, layers, args.batch, repeats)
             print(f"| {'-'.join(map(str, layers))} | {point:.2f} | {sample:.2f} |", flush=True)
     finally:
         engine.close()

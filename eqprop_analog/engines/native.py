@@ -6,12 +6,14 @@ bias conductances, input and rail sources, level-1 diodes with GMIN (ngspice's D
 lateral connections, so the Jacobian is block tridiagonal with diagonal blocks on the hidden layers;
 each Newton step eliminates the layers in turn (block Thomas algorithm). A backtracking line search on
 the circuit's co-content keeps Newton from overshooting on the diodes' exponentials; near the
-solution it takes full steps and converges quadratically.
+solution it takes full steps and converges quadratically. Networks with ideal diodes are solved by
+exact block coordinate descent instead (:mod:`.ideal`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
@@ -19,7 +21,8 @@ import torch
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.engines.base import Phases, Solution
 from eqprop_analog.engines.diode import Diode
-from eqprop_analog.engines.nudging import CrossEntropy, SquaredError
+from eqprop_analog.engines.ideal import coordinate_descent
+from eqprop_analog.engines.nudging import cost_terms
 from eqprop_analog.errors import ConfigError, DataError, SolverError
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
@@ -41,22 +44,6 @@ class NativeOptions:
             raise ConfigError(f"native dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
         if not (0 < self.tolerance < 1) or self.max_iterations < 1:
             raise ConfigError("native tolerance must be in (0, 1) V and max_iterations >= 1")
-
-
-# -- costs as torch functions of the readout ---------------------------------------------------------
-def cost_terms(cost, readout: torch.Tensor, targets: torch.Tensor
-               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(C, dC/dr, d2C/dr2) per sample, shapes (B,), (B, K), (B, K, K)."""
-    if isinstance(cost, SquaredError):
-        eye = torch.eye(readout.shape[-1], dtype=readout.dtype).expand(len(readout), -1, -1)
-        return 0.5 * ((readout - targets) ** 2).sum(-1), readout - targets, eye
-    if isinstance(cost, CrossEntropy):
-        z = cost.gain * readout
-        p = torch.softmax(z, dim=-1)
-        value = torch.logsumexp(z, dim=-1) - (targets * z).sum(-1)
-        hessian = cost.gain ** 2 * (torch.diag_embed(p) - p[:, :, None] * p[:, None, :])
-        return value, cost.gain * (p - targets), hessian
-    raise ConfigError(f"the native engine has no rule for cost {type(cost).__name__}")
 
 
 @dataclass
@@ -274,49 +261,6 @@ class NativeCircuit:
         raise SolverError(f"the native Newton iteration did not converge in "
                           f"{options.max_iterations} iterations (last step {size.max():.3g} V)")
 
-    # -- ideal diodes: exact block coordinate descent ------------------------------------------------
-    def coordinate_descent(self, v: torch.Tensor, drive: Drive, nudge: Nudge,
-                           options: NativeOptions) -> tuple[torch.Tensor, int]:
-        """Steady state with ideal diodes: the minimum of a convex quadratic co-content under the
-        diodes' box constraints. Layers have no lateral connections, so given its two neighbours
-        every node of a layer has a closed-form minimiser (the conductance-weighted mean of its
-        neighbours, clipped to its box); even and odd layers are updated in turn, each update
-        exact. Returns the state and the number of sweeps."""
-        cols = self.split(v)
-        for sweep in range(1, options.max_iterations * 100 + 1):
-            change = torch.zeros((), dtype=self.dtype)
-            for parity in (0, 1):
-                for l in range(parity, self.n_layers, 2):
-                    new = self._layer_minimiser(l, cols, drive, nudge)
-                    change = torch.maximum(change, (new - cols[l]).abs().max())
-                    cols[l] = new
-            if change <= options.tolerance:
-                return torch.cat(cols, dim=1), sweep
-        raise SolverError(f"coordinate descent did not converge (last change {change:.3g} V)")
-
-    def _layer_minimiser(self, l: int, cols, drive: Drive, nudge: Nudge) -> torch.Tensor:
-        below = drive.current if l == 0 else self.rows(l, drive.voltages, cols) @ self.g[l]
-        if l + 1 < self.n_layers:
-            pull = below + cols[l + 1] @ self.couplings[l].T
-            return torch.clamp(pull / self.diagonal_base[l], self.lower[l], self.upper[l])
-        if nudge.currents is not None:
-            return (below + nudge.currents) / self.diagonal_base[l]
-        c = below / self.diagonal_base[l]
-        if nudge.beta is None:
-            return c
-        # outputs under exact nudging: Newton on this layer alone (one step for squared error)
-        for _ in range(50):
-            r = c @ self.readout_matrix.T
-            _, grad, hessian = cost_terms(nudge.cost, r, nudge.targets)
-            f = below - c * self.diagonal_base[l] - nudge.beta[:, None] * grad @ self.readout_matrix
-            jac = (-torch.diag_embed(self.diagonal_base[l].expand_as(c)) - nudge.beta[:, None, None]
-                   * self.readout_matrix.T @ hessian @ self.readout_matrix)
-            step = torch.linalg.solve(jac, -f)
-            c = c + step
-            if step.abs().max() <= 1e-14:
-                break
-        return c
-
     def _step_lengths(self, v, step, drive, nudge, residual) -> torch.Tensor:
         """Per-sample step lengths 1, 1/2, 1/4 ... until the co-content decreases (Armijo)."""
         e0 = self.energy(v, drive, nudge)
@@ -371,7 +315,7 @@ class NativeEngine:
         circuit = self.circuit(network, conductances)
         drive = circuit.drive(torch.as_tensor(network.input_voltages(x), dtype=self.dtype))
         start = torch.zeros(len(x), sum(circuit.sizes), dtype=self.dtype)
-        solver = circuit.coordinate_descent if network.spec.ideal_diodes else circuit.newton
+        solver = partial(coordinate_descent, circuit) if network.spec.ideal_diodes else circuit.newton
         free, n = solver(start, drive, Nudge(), self.options)
         self.iterations = [n]
         nudged_betas = [b for b in phases.betas if b != 0.0]

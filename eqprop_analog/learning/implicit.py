@@ -15,8 +15,8 @@ import numpy as np
 import torch
 
 from eqprop_analog.circuit.layered import LayeredNetwork
-from eqprop_analog.engines.native import NativeCircuit, Nudge, cost_terms
-from eqprop_analog.engines.nudging import Cost
+from eqprop_analog.engines.native import NativeCircuit, Nudge
+from eqprop_analog.engines.nudging import Cost, cost_terms
 
 
 def implicit_gradient(network: LayeredNetwork, conductances: tuple[np.ndarray, ...],

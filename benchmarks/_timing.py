@@ -1,0 +1,38 @@
+"""Shared by the engine benchmarks: time free solves and symmetric-EP training steps."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import numpy as np
+
+from eqprop_analog import CircuitSpec, LayeredNetwork
+from eqprop_analog.devices import ClippedDevice
+from eqprop_analog.engines import CrossEntropy, Phases
+from eqprop_analog.learning.estimators import EPEstimator
+
+
+def time_engine(engine, layers: tuple[int, ...], batch: int, repeats: int,
+                clock: Callable[[], float] = time.perf_counter) -> tuple[float, float]:
+    """(ms per operating point of free solves, ms per training sample of symmetric-EP steps) on a
+    network with input doubling, relu diodes and amplifiers of gain 4."""
+    rng = np.random.default_rng(0)
+    network = LayeredNetwork(CircuitSpec(layers, amplifier_gain=4.0))
+    g = network.initial_conductances(rng, 1e-6, 2e-5)
+    x = rng.uniform(0, 1, (batch, layers[0]))
+    targets = np.eye(layers[-1])[rng.integers(0, layers[-1], batch)]
+    estimator, cost = EPEstimator("symmetric", 1e-6), CrossEntropy(20.0)
+    device = ClippedDevice(1e-7, 1e-4)
+    engine.solve(network, g, x)  # start-up (the ngspice process) outside the timing
+    t0 = clock()
+    for _ in range(repeats):
+        engine.solve(network, g, x)
+    per_point = (clock() - t0) / (repeats * batch)
+    t0 = clock()
+    for _ in range(repeats):
+        solution = engine.solve(network, g, x, Phases(estimator.betas(), cost, targets))
+        grads = estimator.gradient(network, x, solution)
+        g = tuple(device.program(a, -1e-8 * d) for a, d in zip(g, grads))
+    per_sample = (clock() - t0) / (repeats * batch)
+    return 1e3 * per_point, 1e3 * per_sample
