@@ -14,11 +14,11 @@ from eqprop_analog.learning.estimators import EPEstimator
 
 
 def time_engine(engine, layers: tuple[int, ...], batch: int, repeats: int,
-                clock: Callable[[], float] = time.perf_counter) -> tuple[float, float]:
+                clock: Callable[[], float] = time.perf_counter, **circuit) -> tuple[float, float]:
     """(ms per operating point of free solves, ms per training sample of symmetric-EP steps) on a
-    network with input doubling, relu diodes and amplifiers of gain 4."""
+    network with input doubling, relu diodes and amplifiers of gain 4 (``circuit`` overrides)."""
     rng = np.random.default_rng(0)
-    network = LayeredNetwork(CircuitSpec(layers, amplifier_gain=4.0))
+    network = LayeredNetwork(CircuitSpec(layers, **{"amplifier_gain": 4.0, **circuit}))
     g = network.initial_conductances(rng, 1e-6, 2e-5)
     x = rng.uniform(0, 1, (batch, layers[0]))
     targets = np.eye(layers[-1])[rng.integers(0, layers[-1], batch)]

@@ -19,6 +19,7 @@ from _timing import time_engine
 from eqprop_analog.engines.native import NativeEngine
 
 NETWORKS = [(20, 30, 10), (64, 100, 10), (784, 100, 10), (784, 1024, 10)]
+IDEAL = {"ideal_diodes": True, "relu_bias": 0.0}
 
 
 def main() -> None:
@@ -27,15 +28,18 @@ def main() -> None:
     args = parser.parse_args()
     engine = NativeEngine()
     print("| network | batch | CPU ms per operating point | CPU ms per training sample (3 phases) "
-          "| Newton iterations (free, nudged) |")
+          "| Newton iterations or sweeps (free, nudged) |")
     print("|---|---|---|---|---|")
-    for layers in NETWORKS:
+    cases = [(layers, {}) for layers in NETWORKS] + [((784, 100, 10), IDEAL)]
+    for layers, circuit in cases:
         for batch in (4, 64):
             repeats = max(2, args.repeats // 10) if layers[1] > 500 else args.repeats
-            point, sample = time_engine(engine, layers, batch, repeats, time.process_time)
+            point, sample = time_engine(engine, layers, batch, repeats, time.process_time,
+                                        **circuit)
             free, nudged = engine.iterations
-            print(f"| {'-'.join(map(str, layers))} | {batch} | {point:.3f} | {sample:.3f} | "
-                  f"{free}, {nudged} |", flush=True)
+            name = "-".join(map(str, layers)) + (" ideal diodes" if circuit else "")
+            print(f"| {name} | {batch} | {point:.3f} | {sample:.3f} | {free}, {nudged} |",
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -295,10 +295,13 @@ class NativeEngine:
 
     name = "native"
 
-    def __init__(self, options: NativeOptions = NativeOptions(), threads: int = 1) -> None:
+    def __init__(self, options: NativeOptions = NativeOptions(), threads: int | None = None
+                 ) -> None:
+        from eqprop_analog import THREADS
+
         self.options = options
         self.dtype = DTYPES[options.dtype]
-        torch.set_num_threads(threads)
+        torch.set_num_threads(threads or THREADS)
         # Newton iterations of the last solve: the free phase, then all nudged phases together
         self.iterations: list[int] = []
 

@@ -30,11 +30,17 @@ def energy_gradient_difference(network: LayeredNetwork, features: np.ndarray, fr
     out = []
     batch = features.shape[0]
     for l in range(1, network.n_crossbars + 1):
-        ra, rb = network.row_voltages(l, features, free_a), network.row_voltages(l, features, free_b)
         ca, cb = network.column_voltages(l, free_a), network.column_voltages(l, free_b)
-        dr, sr, dc, sc = ra - rb, ra + rb, ca - cb, ca + cb
-        # sum_b (dr_i - dc_j)(sr_i - sc_j), expanded into matrix products
-        total = ((dr * sr).sum(0)[:, None] - dr.T @ sc - sr.T @ dc + (dc * sc).sum(0)[None, :])
+        dc, sc = ca - cb, ca + cb
+        if l == 1:  # rows are the clamped inputs and rails: the same in both states (dr = 0)
+            r = network.row_voltages(1, features, free_a)
+            total = (dc * sc).sum(0)[None, :] - 2.0 * (r.T @ dc)
+        else:
+            ra = network.row_voltages(l, features, free_a)
+            rb = network.row_voltages(l, features, free_b)
+            dr, sr = ra - rb, ra + rb
+            # sum_b (dr_i - dc_j)(sr_i - sc_j), expanded into matrix products
+            total = ((dr * sr).sum(0)[:, None] - dr.T @ sc - sr.T @ dc + (dc * sc).sum(0)[None, :])
         out.append(0.5 * total / batch)
     return tuple(out)
 
