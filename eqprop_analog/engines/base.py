@@ -9,7 +9,7 @@ import numpy as np
 
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.engines.nudging import Cost
-from eqprop_analog.errors import ConfigError
+from eqprop_analog.errors import ConfigError, DataError
 
 NudgingMode = Literal["exact", "current"]
 NUDGING_MODES = ("exact", "current")
@@ -37,6 +37,12 @@ class Phases:
     @property
     def nudged(self) -> bool:
         return any(b != 0 for b in self.betas)
+
+    def check_targets(self, n_samples: int, n_outputs: int) -> None:
+        """Raise DataError unless the targets have one row per sample and one column per output."""
+        if self.targets is not None and np.shape(self.targets) != (n_samples, n_outputs):
+            raise DataError(f"targets must have shape {(n_samples, n_outputs)} (samples, outputs), "
+                            f"got {np.shape(self.targets)}")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from eqprop_analog.engines.base import Phases, Solution
 from eqprop_analog.engines.diode import Diode
 from eqprop_analog.engines.ideal import coordinate_descent
 from eqprop_analog.engines.nudging import cost_terms
-from eqprop_analog.errors import ConfigError, DataError, SolverError
+from eqprop_analog.errors import ConfigError, SolverError
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 CLAMPED = 1e30  # S: the small-signal conductance of an ideal diode that conducts
@@ -312,13 +312,12 @@ class NativeEngine:
               features: np.ndarray, phases: Phases = Phases(), *,
               batch_index: int | None = None) -> Solution:
         x = network.check_features(features)
-        if phases.targets is not None and np.shape(phases.targets) != (len(x), network.spec.n_outputs):
-            raise DataError(f"targets must have shape {(len(x), network.spec.n_outputs)} (samples, "
-                            f"outputs), got {np.shape(phases.targets)}")
+        phases.check_targets(len(x), network.spec.n_outputs)
         circuit = self.circuit(network, conductances)
         drive = circuit.drive(torch.as_tensor(network.input_voltages(x), dtype=self.dtype))
         start = torch.zeros(len(x), sum(circuit.sizes), dtype=self.dtype)
-        solver = partial(coordinate_descent, circuit) if network.spec.ideal_diodes else circuit.newton
+        solver = (partial(coordinate_descent, circuit) if network.spec.ideal_diodes
+                  else circuit.newton)
         free, n = solver(start, drive, Nudge(), self.options)
         self.iterations = [n]
         nudged_betas = [b for b in phases.betas if b != 0.0]

@@ -15,7 +15,7 @@ import numpy as np
 
 from eqprop_analog.circuit.layered import GROUND, LayeredNetwork
 from eqprop_analog.engines.base import Phases, Solution
-from eqprop_analog.errors import ConfigError, DataError
+from eqprop_analog.errors import ConfigError
 from eqprop_analog.spice.netlist import netlist_text, number
 from eqprop_analog.spice.worker import NgspiceProcess
 
@@ -126,9 +126,7 @@ class NgspiceEngine:
         """Voltages of the free nets for every phase and sample, shape (n_phases, batch, n_free)."""
         x = network.check_features(features)
         conductances = network.check_conductances(conductances)
-        if phases.targets is not None and np.shape(phases.targets) != (len(x), network.spec.n_outputs):
-            raise DataError(f"targets must have shape {(len(x), network.spec.n_outputs)} (samples, "
-                            f"outputs), got {np.shape(phases.targets)}")
+        phases.check_targets(len(x), network.spec.n_outputs)
         per_sweep = max(1, self.options.max_points // len(phases.betas))
         parts = [self._solve_chunk(network, conductances, x[i:i + per_sweep], phases, i, per_sweep,
                                    batch_index)
