@@ -160,3 +160,15 @@ def test_ngspice_refuses_ideal_diodes(engine):
     g = network.initial_conductances(np.random.default_rng(0))
     with pytest.raises(ConfigError, match="native engine"):
         engine.solve(network, g, np.zeros((1, 2)))
+
+
+@pytest.mark.slow
+def test_native_matches_ngspice_at_mnist_size(engine, native):
+    """1568 input sources, 158,020 resistors: 20 samples, free and both nudged phases."""
+    rng = np.random.default_rng(31)
+    network = LayeredNetwork(CircuitSpec((784, 100, 10), amplifier_gain=4.0))
+    g = network.initial_conductances(rng, 1e-6, 2e-5)
+    x = rng.uniform(0, 1, (20, 784))
+    phases = Phases((0.0, 1e-6, -1e-6), CrossEntropy(20.0), np.eye(10)[rng.integers(0, 10, 20)])
+    np.testing.assert_allclose(native.solve(network, g, x, phases).voltages,
+                               engine.solve(network, g, x, phases).voltages, atol=1e-6, rtol=0)
