@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from eqprop_analog.engines.nudging import cost_terms
+from eqprop_analog.engines.torch_costs import cost_terms
 from eqprop_analog.errors import SolverError
 
 if TYPE_CHECKING:

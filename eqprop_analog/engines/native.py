@@ -22,7 +22,7 @@ from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.engines.base import Phases, Solution
 from eqprop_analog.engines.diode import Diode
 from eqprop_analog.engines.ideal import coordinate_descent
-from eqprop_analog.engines.nudging import cost_terms
+from eqprop_analog.engines.torch_costs import cost_terms
 from eqprop_analog.errors import ConfigError, SolverError
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from eqprop_analog.errors import ConfigError
 
@@ -75,18 +74,3 @@ def make_cost(name: str, softmax_gain: float = 10.0) -> Cost:
     if name == "cross-entropy":
         return CrossEntropy(softmax_gain)
     raise ConfigError(f"unknown cost {name!r}; choose one of {', '.join(COSTS)}")
-
-
-def cost_terms(cost, readout: torch.Tensor, targets: torch.Tensor
-               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(C, dC/dr, d2C/dr2) per sample, shapes (B,), (B, K), (B, K, K)."""
-    if isinstance(cost, SquaredError):
-        eye = torch.eye(readout.shape[-1], dtype=readout.dtype).expand(len(readout), -1, -1)
-        return 0.5 * ((readout - targets) ** 2).sum(-1), readout - targets, eye
-    if isinstance(cost, CrossEntropy):
-        z = cost.gain * readout
-        p = torch.softmax(z, dim=-1)
-        value = torch.logsumexp(z, dim=-1) - (targets * z).sum(-1)
-        hessian = cost.gain ** 2 * (torch.diag_embed(p) - p[:, :, None] * p[:, None, :])
-        return value, cost.gain * (p - targets), hessian
-    raise ConfigError(f"the native engine has no rule for cost {type(cost).__name__}")

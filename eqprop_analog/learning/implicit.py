@@ -16,7 +16,8 @@ import torch
 
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.engines.native import NativeCircuit, Nudge
-from eqprop_analog.engines.nudging import Cost, cost_terms
+from eqprop_analog.engines.nudging import Cost
+from eqprop_analog.engines.torch_costs import cost_terms
 
 
 def implicit_gradient(network: LayeredNetwork, conductances: tuple[np.ndarray, ...],

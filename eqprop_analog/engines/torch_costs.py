@@ -1,0 +1,25 @@
+"""The costs of :mod:`.nudging` as torch functions of the readout, with their first and second
+derivatives, for the native engine and the implicit gradient (kept apart so that the ngspice path
+does not import torch)."""
+
+from __future__ import annotations
+
+import torch
+
+from eqprop_analog.engines.nudging import CrossEntropy, SquaredError
+from eqprop_analog.errors import ConfigError
+
+
+def cost_terms(cost, readout: torch.Tensor, targets: torch.Tensor
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(C, dC/dr, d2C/dr2) per sample, shapes (B,), (B, K), (B, K, K)."""
+    if isinstance(cost, SquaredError):
+        eye = torch.eye(readout.shape[-1], dtype=readout.dtype).expand(len(readout), -1, -1)
+        return 0.5 * ((readout - targets) ** 2).sum(-1), readout - targets, eye
+    if isinstance(cost, CrossEntropy):
+        z = cost.gain * readout
+        p = torch.softmax(z, dim=-1)
+        value = torch.logsumexp(z, dim=-1) - (targets * z).sum(-1)
+        hessian = cost.gain ** 2 * (torch.diag_embed(p) - p[:, :, None] * p[:, None, :])
+        return value, cost.gain * (p - targets), hessian
+    raise ConfigError(f"the native engine has no rule for cost {type(cost).__name__}")
