@@ -95,7 +95,7 @@ class LayeredNetwork:
     def column_nets(self, layer: int) -> tuple[str, ...]:
         return self.hidden_nets[layer - 1] if layer < self.n_crossbars else self.output_nets
 
-    @property
+    @cached_property
     def shapes(self) -> tuple[tuple[int, int], ...]:
         """Shape of each crossbar's conductance matrix, bias rows included."""
         return tuple((len(self.driving_nets(l)) + 2, len(self.column_nets(l)))
@@ -176,7 +176,7 @@ class LayeredNetwork:
             g = np.asarray(g, dtype=np.float64)
             if g.shape != shape:
                 raise ConfigError(f"crossbar {l} conductances have shape {g.shape}, expected {shape}")
-            if not np.all(np.isfinite(g)) or np.any(g <= 0):
+            if not (g.min() > 0 and g.max() < np.inf):  # two reductions, no temporaries
                 raise ConfigError(f"crossbar {l} conductances must be finite and > 0 S")
             out.append(g)
         return tuple(out)

@@ -20,5 +20,7 @@ class ClippedDevice:
         if not 0 < self.g_min < self.g_max:
             raise ConfigError(f"device range needs 0 < g_min < g_max, got [{self.g_min}, {self.g_max}]")
 
-    def program(self, conductance: np.ndarray, change: np.ndarray) -> np.ndarray:
-        return np.clip(conductance + change, self.g_min, self.g_max)
+    def program(self, conductance: np.ndarray, change: np.ndarray) -> None:
+        """Apply the requested ``change`` to ``conductance`` in place."""
+        conductance += change
+        np.clip(conductance, self.g_min, self.g_max, out=conductance)

@@ -12,8 +12,9 @@ exact block coordinate descent instead (:mod:`.ideal`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 
 import numpy as np
 import torch
@@ -22,7 +23,7 @@ from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.engines.base import Phases, Solution
 from eqprop_analog.engines.diode import Diode
 from eqprop_analog.engines.ideal import coordinate_descent
-from eqprop_analog.engines.torch_costs import cost_terms
+from eqprop_analog.engines.torch_costs import cost_derivatives, cost_terms
 from eqprop_analog.errors import ConfigError, SolverError
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
@@ -31,8 +32,8 @@ CLAMPED = 1e30  # S: the small-signal conductance of an ideal diode that conduct
 
 @dataclass(frozen=True)
 class NativeOptions:
-    """Newton settings: stop once the applied step moved no node by more than ``tolerance`` volts
-    (Newton converges quadratically there, so the error left is far smaller than the last step)."""
+    """Newton settings: stop once the error left in every node voltage is estimated below
+    ``tolerance`` volts (from the size of the last full Newton steps, see ``NativeCircuit.newton``)."""
 
     dtype: str = "float64"
     tolerance: float = 1e-9
@@ -61,16 +62,31 @@ class Nudge:
 @dataclass(frozen=True)
 class Drive:
     """The clamped inputs of a batch and what they contribute to the first crossbar, computed once
-    per batch: the current they push into each first-layer node (for zero node voltages) and their
-    share of the co-content."""
+    per batch: the current they and the rails push into each first-layer node (for zero node
+    voltages) and the inputs' share of the co-content."""
 
     voltages: torch.Tensor  # (B, 2 n_inputs)
     current: torch.Tensor  # (B, C_1)
     energy: torch.Tensor  # (B,)
 
 
+@dataclass(frozen=True)
+class Linearization:
+    """The KCL residual at a state and the blocks of the circuit's nodal matrix A = -dF/dV there.
+
+    A is block tridiagonal: diagonal blocks on the hidden layers (no lateral elements), the output
+    block diagonal too unless exact nudging couples the outputs (``output_block`` then holds the
+    dense extra term), and the amplifier couplings -U_l between consecutive layers. It is positive
+    definite wherever the co-content (plus the nudging term) is convex."""
+
+    residual: list[torch.Tensor]  # (B, C_l): current into each node
+    diagonals: list[torch.Tensor]  # (B, C_l): diagonal of A's block of layer l
+    output_block: torch.Tensor | None  # (B, K, K) added to the output layer's block
+
+
 class NativeCircuit:
-    """The KCL equations of one network with fixed conductances, batched over samples."""
+    """The KCL equations of one network with fixed conductances, batched over samples. States are
+    lists of per-layer node voltages, (B, C_l) each."""
 
     def __init__(self, network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
                  dtype: torch.dtype = torch.float64) -> None:
@@ -83,192 +99,239 @@ class NativeCircuit:
         self.gain = spec.amplifier_gain or 1.0
         self.g = [torch.as_tensor(c, dtype=dtype) for c in network.check_conductances(conductances)]
         self.n_layers = len(self.g)
-        self.column_sums = [g.sum(0) for g in self.g]
-        # coupling blocks between consecutive layers: U_l = a G_{l+1} without the rail rows
+        self.sizes = [g.shape[1] for g in self.g]
+        self.rails = rails = torch.tensor([spec.bias_rail, -spec.bias_rail], dtype=dtype)
+        # crossbar l's rows are the previous layer's amplifier outputs (a c_{l-1}) and the two rails:
+        # it pushes c_{l-1} @ U_{l-1} + rail_current_l into its columns, with U = a G without rails
         self.couplings = [self.gain * g[:-2] for g in self.g[1:]]
-        self.coupling_row_sums = [u.sum(1) for u in self.couplings]
-        self.rails = torch.tensor([spec.bias_rail, -spec.bias_rail], dtype=dtype)
-        self.diode = Diode(spec.diode.saturation_current, spec.diode.emission_coefficient)
-        self.diagonal_base = []
-        for l in range(self.n_layers):
-            d = self.column_sums[l].clone()
-            if l + 1 < self.n_layers:
-                d += self.gain * self.couplings[l].sum(1)  # a^2 times the row sums above
-            self.diagonal_base.append(d)
-        n_out = spec.n_outputs
-        if spec.differential_outputs:
-            readout = torch.zeros(n_out, 2 * n_out, dtype=dtype)
-            readout[torch.arange(n_out), 2 * torch.arange(n_out)] = 1.0
-            readout[torch.arange(n_out), 2 * torch.arange(n_out) + 1] = -1.0
-        else:
-            readout = torch.eye(n_out, dtype=dtype)
-        self.readout_matrix = readout  # readout = V_out @ R^T
-        self.sizes = [len(network.column_nets(l)) for l in range(1, self.n_layers + 1)]
-        # relu units: even ones held up by a diode from +bias, odd ones down by a diode to -bias
-        self.relu_signs = []
-        self.lower, self.upper = [], []  # the voltage range ideal diodes allow each hidden node
-        inf = float("inf")
-        for size in self.sizes[:-1]:
-            sign = torch.ones(size, dtype=dtype)
-            sign[1::2] = -1.0
-            self.relu_signs.append(sign)
-            if spec.neuron == "relu":
-                self.lower.append(torch.where(sign > 0, spec.relu_bias, -inf).to(dtype))
-                self.upper.append(torch.where(sign > 0, inf, -spec.relu_bias).to(dtype))
-            else:
-                self.lower.append(torch.full((size,), spec.clamp_low, dtype=dtype))
-                self.upper.append(torch.full((size,), spec.clamp_high, dtype=dtype))
+        self.couplings_t = [u.T.contiguous() for u in self.couplings]
+        self.rail_current = [rails @ g[-2:] for g in self.g]
+        # total conductance at each node: its column, plus a^2 times the row it drives above
+        self.conductance = [g.sum(0) for g in self.g]
+        for l, u in enumerate(self.couplings):
+            self.conductance[l] = self.conductance[l] + self.gain * u.sum(1)
+        self.half_conductance = [0.5 * c for c in self.conductance]
+        self.rail_energy = sum(0.5 * float((rails * rails) @ g[-2:].sum(1)) for g in self.g)
+        self.output_diagonal = torch.diag(self.conductance[-1])
+        fixed = _fixed_parts(network, dtype)
+        self.diode, self.readout_matrix = fixed.diode, fixed.readout_matrix
+        self.relu_signs, self.relu_bias = fixed.relu_signs, fixed.relu_bias
+        self.lower, self.upper = fixed.lower, fixed.upper
 
     # -- pieces ---------------------------------------------------------------------------------------
     def split(self, v: torch.Tensor) -> list[torch.Tensor]:
+        """Per-layer views of voltages concatenated over the layers."""
         return list(torch.split(v, self.sizes, dim=-1))
+
+    def readout(self, outputs: torch.Tensor) -> torch.Tensor:
+        return outputs if self.readout_matrix is None else outputs @ self.readout_matrix.T
 
     def rows(self, layer: int, inputs: torch.Tensor, cols: list[torch.Tensor]) -> torch.Tensor:
         """Row voltages of crossbar ``layer`` (0-based), rails included."""
         base = inputs if layer == 0 else self.gain * cols[layer - 1]
         return torch.cat([base, self.rails.expand(len(base), 2)], dim=1)
 
+    def output_gradient(self, cost, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """dC/dV of the output nodes."""
+        grad = cost_derivatives(cost, self.readout(outputs), targets)[0]
+        return grad if self.readout_matrix is None else grad @ self.readout_matrix
+
+    def drive(self, input_voltages: torch.Tensor) -> Drive:
+        g = self.g[0][:-2]
+        return Drive(input_voltages, torch.addmm(self.rail_current[0], input_voltages, g),
+                     0.5 * (input_voltages * input_voltages) @ g.sum(1))
+
+    def pushed_current(self, layer: int, cols: list[torch.Tensor], drive: Drive) -> torch.Tensor:
+        """Current that crossbar ``layer``'s rows push into its columns at zero column voltage."""
+        if layer == 0:
+            return drive.current
+        return torch.addmm(self.rail_current[layer], cols[layer - 1], self.couplings[layer - 1])
+
     def _diode_current(self, layer: int, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(current into the nodes, its derivative in the node voltage) of the neuron diodes of
-        hidden layer ``layer``. An ideal diode that holds its node at a bound acts, for small
+        """(current into the nodes, minus its derivative in the node voltage) of the neuron diodes
+        of hidden layer ``layer``. An ideal diode that holds its node at a bound acts, for small
         changes, as an infinite conductance to that bound (used by the adjoint); its current is
         whatever KCL needs and is not part of the residual."""
         spec = self.network.spec
         if spec.ideal_diodes:
             held = (c <= self.lower[layer] + 1e-12) | (c >= self.upper[layer] - 1e-12)
-            return torch.zeros_like(c), torch.where(held, -CLAMPED, 0.0).to(c.dtype)
+            return torch.zeros_like(c), torch.where(held, CLAMPED, 0.0).to(c.dtype)
         if spec.neuron == "relu":
             sign = self.relu_signs[layer]
-            i, g = self.diode.current(spec.relu_bias - sign * c)  # junction voltage, either way
-            return sign * i, -g
+            # junction voltage, either way round
+            i, g = self.diode.current(torch.addcmul(self.relu_bias[layer], sign, c, value=-1.0))
+            return sign * i, g
         i_low, g_low = self.diode.current(spec.clamp_low - c)
         i_high, g_high = self.diode.current(c - spec.clamp_high)
-        return i_low - i_high, -g_low - g_high
+        return i_low - i_high, g_low + g_high
 
     def _diode_energy(self, layer: int, c: torch.Tensor) -> torch.Tensor:
         spec = self.network.spec
         if spec.neuron == "relu":
-            return self.diode.co_content(spec.relu_bias - self.relu_signs[layer] * c)
+            return self.diode.co_content(
+                torch.addcmul(self.relu_bias[layer], self.relu_signs[layer], c, value=-1.0))
         return self.diode.co_content(spec.clamp_low - c) + self.diode.co_content(c - spec.clamp_high)
 
-    def drive(self, input_voltages: torch.Tensor) -> Drive:
-        r, g = self.rows(0, input_voltages, []), self.g[0]
-        return Drive(input_voltages, r @ g, 0.5 * (r * r) @ g.sum(1))
+    def starting_point(self, drive: Drive) -> list[torch.Tensor]:
+        """A first guess of the free state: one feed-forward pass of the circuit in which each
+        diode is ideal and switches where the real one conducts strongly (its small-signal
+        conductance e^2 times the node's own). From there Newton needs about a third fewer
+        iterations than from 0 V; ideal diodes switch where they do."""
+        cols = [torch.zeros(len(drive.current), size, dtype=self.dtype) for size in self.sizes]
+        for l in range(self.n_layers):
+            free = self.pushed_current(l, cols, drive) / self.conductance[l]
+            cols[l] = free if l == self.n_layers - 1 else torch.clamp(free, *self._switching(l))
+        return cols
+
+    def _switching(self, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Node voltages beyond which the neuron diodes of hidden layer ``layer`` conduct."""
+        spec = self.network.spec
+        if spec.ideal_diodes:
+            return self.lower[layer], self.upper[layer]
+        vte = self.diode.vte
+        on = vte * (torch.log(self.conductance[layer] * (vte / self.diode.csat)) + 2.0)
+        if spec.neuron == "relu":
+            sign = self.relu_signs[layer]
+            knee = self.relu_bias[layer] - on
+            return torch.where(sign > 0, knee, -math.inf), torch.where(sign > 0, math.inf, -knee)
+        return spec.clamp_low - on, spec.clamp_high + on
 
     # -- equations ----------------------------------------------------------------------------------
-    def linearize(self, v: torch.Tensor, drive: Drive, nudge: Nudge):
-        """KCL residual (current into each node, (B, N)), the diagonal of each layer's Jacobian block
-        and the dense output block of the nudging (or None)."""
-        cols = self.split(v)
+    def linearize(self, cols: list[torch.Tensor], drive: Drive, nudge: Nudge) -> Linearization:
+        """KCL residual and nodal matrix at the state ``cols``."""
         residual, diagonals = [], []
-        for l in range(self.n_layers):
-            c = cols[l]
-            below = drive.current if l == 0 else self.rows(l, drive.voltages, cols) @ self.g[l]
-            f = below - c * self.column_sums[l]
-            if l + 1 < self.n_layers:
-                # current drawn by the amplifier: a times what its output sends up the crossbar
-                f = f - self.gain * c * self.coupling_row_sums[l] + cols[l + 1] @ self.couplings[l].T
+        last = self.n_layers - 1
+        for l, c in enumerate(cols):
+            f = torch.addcmul(self.pushed_current(l, cols, drive), c, self.conductance[l],
+                              value=-1.0)
+            if l < last:
+                f = f.addmm_(cols[l + 1], self.couplings_t[l])  # fed back by the amplifier above
                 i, g = self._diode_current(l, c)
-                f = f + i
-                diagonals.append(-self.diagonal_base[l] + g)
+                f += i
+                diagonals.append(g + self.conductance[l])
             else:
-                diagonals.append(-self.diagonal_base[l].expand_as(c))
+                diagonals.append(self.conductance[l].expand_as(c))
             residual.append(f)
-        dense = None
-        if nudge.currents is not None:
-            residual[-1] = residual[-1] + nudge.currents
-        elif nudge.beta is not None:
-            r = cols[-1] @ self.readout_matrix.T
-            _, grad, hessian = cost_terms(nudge.cost, r, nudge.targets)
-            residual[-1] = residual[-1] - nudge.beta[:, None] * grad @ self.readout_matrix
-            dense = (-nudge.beta[:, None, None]
-                     * self.readout_matrix.T @ hessian @ self.readout_matrix)
-        return torch.cat(residual, dim=1), diagonals, dense
+        current, output_block = self.nudging(cols[-1], nudge)
+        if current is not None:
+            residual[-1] = residual[-1] + current
+        return Linearization(residual, diagonals, output_block)
 
-    def energy(self, v: torch.Tensor, drive: Drive, nudge: Nudge) -> torch.Tensor:
+    def nudging(self, outputs: torch.Tensor, nudge: Nudge
+                ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """Current that the nudge injects into the output nodes, and minus its derivative in the
+        output voltages ((B, K, K); None for fixed currents). Both None without a nudge."""
+        if nudge.currents is not None:
+            return nudge.currents, None
+        if nudge.beta is None:
+            return None, None
+        grad, hessian = cost_derivatives(nudge.cost, self.readout(outputs), nudge.targets)
+        if self.readout_matrix is not None:
+            grad = grad @ self.readout_matrix
+            hessian = self.readout_matrix.T @ hessian @ self.readout_matrix
+        return -nudge.beta[:, None] * grad, nudge.beta[:, None, None] * hessian
+
+    def energy(self, cols: list[torch.Tensor], drive: Drive, nudge: Nudge) -> torch.Tensor:
         """Co-content of the circuit plus the nudging term, per sample: the residual is minus its
         gradient, so Newton steps that raise it are shortened."""
-        cols = self.split(v)
-        total = drive.energy.clone()
-        for l in range(self.n_layers):
-            # sum_ij G_ij (r_i - c_j)^2 / 2, expanded into products (no batch x rows x cols array)
-            c, g = cols[l], self.g[l]
-            if l == 0:
-                below = drive.current
-            else:
-                r = self.rows(l, drive.voltages, cols)
-                total = total + 0.5 * (r * r) @ g.sum(1)
-                below = r @ g
-            total = total + 0.5 * (c * c) @ self.column_sums[l] - (below * c).sum(1)
-            if l + 1 < self.n_layers:
-                total = total + self._diode_energy(l, cols[l]).sum(1)
+        total = drive.energy + self.rail_energy
+        last = self.n_layers - 1
+        for l, c in enumerate(cols):
+            # sum_ij G_ij (r_i - c_j)^2 / 2 over the crossbar below, the squares of its rows
+            # (c_{l-1}) counted with their own layer's conductance
+            pushed = torch.addcmul(self.pushed_current(l, cols, drive), self.half_conductance[l], c,
+                                   value=-1.0)
+            total = total - (pushed * c).sum(1)
+            if l < last:
+                total = total + self._diode_energy(l, c).sum(1)
         if nudge.currents is not None:
             total = total - (nudge.currents * cols[-1]).sum(1)
         elif nudge.beta is not None:
-            value, _, _ = cost_terms(nudge.cost, cols[-1] @ self.readout_matrix.T, nudge.targets)
-            total = total + nudge.beta * value
+            total = total + nudge.beta * cost_terms(nudge.cost, self.readout(cols[-1]),
+                                                    nudge.targets)[0]
         return total
 
-    def solve_linear(self, diagonals: list[torch.Tensor], dense: torch.Tensor | None,
-                     rhs: torch.Tensor) -> torch.Tensor:
-        """Solve J x = rhs for the block-tridiagonal Jacobian (block Thomas algorithm)."""
-        b = self.split(rhs)
-        factors, y = [], []
-        for l in range(self.n_layers):
-            block = diagonals[l]
-            if l == self.n_layers - 1 and dense is not None:
-                block = torch.diag_embed(block) + dense
-            if l > 0:
-                u = self.couplings[l - 1]  # (C_{l-1}, C_l)
-                inv_u = _apply_inverse(factors[-1], u.expand(len(rhs), -1, -1))
-                inv_y = _apply_inverse(factors[-1], y[-1][:, :, None])[:, :, 0]
-                if block.dim() == 2:
-                    block = torch.diag_embed(block)
-                block = block - u.T @ inv_u
-                y.append(b[l] - inv_y @ u)
+    def solve_linear(self, lin: Linearization, rhs: list[torch.Tensor]
+                     ) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """Solve A x = rhs layer by layer (block Thomas algorithm, Cholesky factors of the Schur
+        complements). Returns x and, per sample, whether A was positive definite (where it is not,
+        that sample's x is meaningless)."""
+        inverse_diagonal = torch.reciprocal(lin.diagonals[0])
+        factors: list[torch.Tensor | None] = [None]  # None: layer 0, diagonal
+        y = [rhs[0]]
+        definite = torch.ones(len(rhs[0]), dtype=torch.bool)
+        for l in range(1, self.n_layers):
+            u, u_t = self.couplings[l - 1], self.couplings_t[l - 1]
+            if factors[-1] is None:  # previous block diagonal: U^T S^-1 U as one product
+                reduced = (u_t * inverse_diagonal[:, None, :]) @ u
+                carried = (y[-1] * inverse_diagonal) @ u
             else:
-                y.append(b[0])
-            factors.append(_factor(block))
+                reduced = u_t @ torch.cholesky_solve(u.expand(len(y[-1]), -1, -1), factors[-1])
+                carried = _cholesky_apply(factors[-1], y[-1]) @ u
+            if l == self.n_layers - 1:
+                block = (self.output_diagonal if lin.output_block is None
+                         else self.output_diagonal + lin.output_block)
+            else:
+                block = torch.diag_embed(lin.diagonals[l])
+            factor, info = torch.linalg.cholesky_ex(block - reduced)
+            definite &= info == 0
+            factors.append(factor)
+            y.append(rhs[l] + carried)
         x = [None] * self.n_layers
-        x[-1] = _apply_inverse(factors[-1], y[-1][:, :, None])[:, :, 0]
+        x[-1] = _cholesky_apply(factors[-1], y[-1]) if factors[-1] is not None else y[-1]
         for l in range(self.n_layers - 2, -1, -1):
-            x[l] = _apply_inverse(factors[l], (y[l] - x[l + 1] @ self.couplings[l].T)[:, :, None]
-                                  )[:, :, 0]
-        return torch.cat(x, dim=1)
+            pulled = torch.addmm(y[l], x[l + 1], self.couplings_t[l])
+            x[l] = pulled * inverse_diagonal if factors[l] is None else _cholesky_apply(factors[l],
+                                                                                        pulled)
+        return x, definite
 
-    def newton(self, v: torch.Tensor, drive: Drive, nudge: Nudge,
-               options: NativeOptions) -> tuple[torch.Tensor, int]:
-        """Steady state from the starting voltages ``v``; returns it and the iterations used."""
+    def newton(self, cols: list[torch.Tensor], drive: Drive, nudge: Nudge,
+               options: NativeOptions) -> tuple[list[torch.Tensor], int]:
+        """Steady state from the starting voltages ``cols``; returns it and the iterations used."""
+        # Without a negative nudge the co-content is convex and every Newton step goes downhill.
+        may_be_nonconvex = nudge.beta is not None and bool((nudge.beta < 0).any())
+        previous = math.inf  # the last full step's size
         for iteration in range(1, options.max_iterations + 1):
-            residual, diagonals, dense = self.linearize(v, drive, nudge)
-            step = self.solve_linear(diagonals, dense, -residual)
+            lin = self.linearize(cols, drive, nudge)
+            step, definite = self.solve_linear(lin, lin.residual)
             # A negative nudge can make the energy non-convex (|beta| times the cost's curvature
-            # above the output conductance); where Newton's step then goes uphill, take a Jacobi
-            # step instead, which always goes down.
-            uphill = (residual * step).sum(1) < 0
-            if uphill.any():
-                jacobi = residual / torch.cat([d.abs() if d.dim() == 2 else d.abs().expand(len(v), -1)
-                                               for d in diagonals], dim=1)
-                step = torch.where(uphill[:, None], jacobi, step)
-            size = step.abs().amax(dim=1)
-            if size.max() > options.line_search_above or uphill.any():
-                step = step * self._step_lengths(v, step, drive, nudge, residual)[:, None]
-            v = v + step
-            if not torch.isfinite(v).all():
+            # above the output conductance); where the nodal matrix is not positive definite,
+            # take a Jacobi step instead, which always goes down.
+            convex = not may_be_nonconvex or bool(definite.all())
+            if not convex:
+                jacobi = [f / d for f, d in zip(lin.residual, lin.diagonals)]
+                step = [torch.where(definite[:, None], s, j) for s, j in zip(step, jacobi)]
+            size = step[0].abs().amax(dim=1)
+            for s in step[1:]:
+                size = torch.maximum(size, s.abs().amax(dim=1))
+            largest = float(size.max())
+            if not math.isfinite(largest):
                 raise SolverError("the native Newton iteration diverged (non-finite voltages)")
-            if size.max() <= options.tolerance:
-                return v, iteration
+            if largest > options.line_search_above or not convex:
+                t = self._step_lengths(cols, step, drive, nudge, lin.residual)[:, None]
+                cols = [torch.addcmul(c, t, s) for c, s in zip(cols, step)]
+                previous = math.inf
+                continue
+            cols = [c + s for c, s in zip(cols, step)]
+            # Near the solution the error left after a full step s is about C s^2 (quadratic
+            # convergence), C estimated from the last two steps and never below the diodes' own
+            # curvature 1/(N Vt): stop once that estimate is within the tolerance.
+            contraction = max(largest / previous ** 2, 1.0 / self.diode.vte)
+            if largest <= options.tolerance or contraction * largest ** 2 <= options.tolerance:
+                return cols, iteration
+            previous = largest
         raise SolverError(f"the native Newton iteration did not converge in "
-                          f"{options.max_iterations} iterations (last step {size.max():.3g} V)")
+                          f"{options.max_iterations} iterations (last step {largest:.3g} V)")
 
-    def _step_lengths(self, v, step, drive, nudge, residual) -> torch.Tensor:
+    def _step_lengths(self, cols, step, drive, nudge, residual) -> torch.Tensor:
         """Per-sample step lengths 1, 1/2, 1/4 ... until the co-content decreases (Armijo)."""
-        e0 = self.energy(v, drive, nudge)
-        slope = -(residual * step).sum(1)  # directional derivative of the co-content
+        e0 = self.energy(cols, drive, nudge)
+        slope = -sum((f * s).sum(1) for f, s in zip(residual, step))  # directional derivative
         rounding = 1e-12 * e0.abs()  # energy changes below this are noise, not an ascent
-        t = torch.ones(len(v), dtype=self.dtype)
+        t = torch.ones(len(e0), dtype=self.dtype)
         for _ in range(40):
-            e1 = self.energy(v + t[:, None] * step, drive, nudge)
+            e1 = self.energy([torch.addcmul(c, t[:, None], s) for c, s in zip(cols, step)],
+                             drive, nudge)
             bad = ~(e1 <= e0 + 1e-4 * t * slope + rounding)
             if not bad.any():
                 break
@@ -276,17 +339,47 @@ class NativeCircuit:
         return t
 
 
-def _factor(block: torch.Tensor):
-    if block.dim() == 2:  # a diagonal, stored as a vector per sample
-        return ("diagonal", block)
-    return ("lu", torch.linalg.lu_factor(block))
+@dataclass(frozen=True)
+class _FixedParts:
+    """What the equations take from the network but not from its conductances."""
+
+    diode: Diode
+    readout_matrix: torch.Tensor | None  # readout = V_out @ R^T; None: the outputs themselves
+    relu_signs: list[torch.Tensor]  # +1: held up by a diode from +bias, -1: down to -bias
+    relu_bias: list[torch.Tensor]
+    lower: list[torch.Tensor]  # the voltage range ideal diodes allow each hidden node
+    upper: list[torch.Tensor]
 
 
-def _apply_inverse(factor, rhs: torch.Tensor) -> torch.Tensor:
-    kind, data = factor
-    if kind == "diagonal":
-        return rhs / data[:, :, None]
-    return torch.linalg.lu_solve(*data, rhs)
+@lru_cache(maxsize=16)  # built once per network, not once per mini-batch
+def _fixed_parts(network: LayeredNetwork, dtype: torch.dtype) -> _FixedParts:
+    spec = network.spec
+    readout = None
+    if spec.differential_outputs:
+        n_out = spec.n_outputs
+        readout = torch.zeros(n_out, 2 * n_out, dtype=dtype)
+        readout[torch.arange(n_out), 2 * torch.arange(n_out)] = 1.0
+        readout[torch.arange(n_out), 2 * torch.arange(n_out) + 1] = -1.0
+    signs, biases, lower, upper = [], [], [], []
+    inf = float("inf")
+    for size in network.shapes[1:]:
+        sign = torch.ones(size[0] - 2, dtype=dtype)
+        sign[1::2] = -1.0  # even relu units face +bias, odd ones -bias
+        signs.append(sign)
+        biases.append(torch.full_like(sign, spec.relu_bias))
+        if spec.neuron == "relu":
+            lower.append(torch.where(sign > 0, spec.relu_bias, -inf).to(dtype))
+            upper.append(torch.where(sign > 0, inf, -spec.relu_bias).to(dtype))
+        else:
+            lower.append(torch.full_like(sign, spec.clamp_low))
+            upper.append(torch.full_like(sign, spec.clamp_high))
+    return _FixedParts(Diode(spec.diode.saturation_current, spec.diode.emission_coefficient),
+                       readout, signs, biases, lower, upper)
+
+
+def _cholesky_apply(factor: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
+    """Solve L L^T x = rhs for a batch of vectors."""
+    return torch.cholesky_solve(rhs[:, :, None], factor)[:, :, 0]
 
 
 class NativeEngine:
@@ -315,13 +408,13 @@ class NativeEngine:
         phases.check_targets(len(x), network.spec.n_outputs)
         circuit = self.circuit(network, conductances)
         drive = circuit.drive(torch.as_tensor(network.input_voltages(x), dtype=self.dtype))
-        start = torch.zeros(len(x), sum(circuit.sizes), dtype=self.dtype)
+        start = circuit.starting_point(drive)
         solver = (partial(coordinate_descent, circuit) if network.spec.ideal_diodes
                   else circuit.newton)
         free, n = solver(start, drive, Nudge(), self.options)
         self.iterations = [n]
         nudged_betas = [b for b in phases.betas if b != 0.0]
-        states = {0.0: free}
+        states = {0.0: torch.cat(free, dim=1)}
         if nudged_betas:
             # all nudged phases in one Newton solve: the batch repeated once per phase
             k, batch = len(nudged_betas), len(x)
@@ -329,16 +422,15 @@ class NativeEngine:
             targets = torch.as_tensor(phases.targets, dtype=self.dtype).repeat(k, 1)
             stacked = Drive(drive.voltages.repeat(k, 1), drive.current.repeat(k, 1),
                             drive.energy.repeat(k))
-            start = free.repeat(k, 1)
+            start = [c.repeat(k, 1) for c in free]
             if phases.mode == "current":
-                readout = circuit.split(start)[-1] @ circuit.readout_matrix.T
-                grad = cost_terms(phases.cost, readout, targets)[1] @ circuit.readout_matrix
-                nudge = Nudge(currents=-beta[:, None] * grad)
+                nudge = Nudge(currents=-beta[:, None]
+                              * circuit.output_gradient(phases.cost, start[-1], targets))
             else:
                 nudge = Nudge(beta, phases.cost, targets)
             nudged, n = solver(start, stacked, nudge, self.options)
             self.iterations.append(n)
-            states.update(zip(nudged_betas, nudged.split(batch)))
+            states.update(zip(nudged_betas, torch.cat(nudged, dim=1).split(batch)))
         voltages = torch.stack([states[b] for b in phases.betas]).to(torch.float64).numpy()
         return Solution(phases.betas, voltages)
 

@@ -23,3 +23,14 @@ def cost_terms(cost, readout: torch.Tensor, targets: torch.Tensor
         hessian = cost.gain ** 2 * (torch.diag_embed(p) - p[:, :, None] * p[:, None, :])
         return value, cost.gain * (p - targets), hessian
     raise ConfigError(f"the native engine has no rule for cost {type(cost).__name__}")
+
+
+def cost_derivatives(cost, readout: torch.Tensor, targets: torch.Tensor
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(dC/dr, d2C/dr2) per sample, without the cost itself (what each Newton step needs)."""
+    if isinstance(cost, CrossEntropy):
+        p = torch.softmax(cost.gain * readout, dim=-1)
+        hessian = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]
+        return cost.gain * (p - targets), hessian.mul_(cost.gain ** 2)
+    _, grad, hessian = cost_terms(cost, readout, targets)
+    return grad, hessian

@@ -9,6 +9,7 @@ with the sign of beta drawn per mini-batch.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -22,27 +23,35 @@ ESTIMATORS = ("symmetric", "one-sided", "random-sign")
 
 
 def energy_gradient_difference(network: LayeredNetwork, features: np.ndarray, free_a: np.ndarray,
-                               free_b: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Batch mean of dE/dG(state a) - dE/dG(state b) for every crossbar.
+                               free_b: np.ndarray, scales: Sequence[float] | None = None,
+                               out: Sequence[np.ndarray] | None = None) -> tuple[np.ndarray, ...]:
+    """Batch mean of dE/dG(state a) - dE/dG(state b) for every crossbar, times ``scales[l]``,
+    written into ``out`` when given (arrays of the crossbars' shapes).
 
     Uses (a^2 - b^2) = (a - b)(a + b) on the resistor voltages so that the small difference between
-    two nearby states is formed before any squaring (no cancellation)."""
-    out = []
-    batch = features.shape[0]
+    two nearby states is formed before any squaring (no cancellation). The scale goes into the
+    small per-sample factors, so each crossbar's result is written by one matrix product and one
+    broadcast addition (at MNIST size these passes over the conductances cost more than the
+    products themselves)."""
+    results = []
     for l in range(1, network.n_crossbars + 1):
+        k = 0.5 * (1.0 if scales is None else scales[l - 1]) / features.shape[0]
+        target = None if out is None else out[l - 1]
         ca, cb = network.column_voltages(l, free_a), network.column_voltages(l, free_b)
         dc, sc = ca - cb, ca + cb
         if l == 1:  # rows are the clamped inputs and rails: the same in both states (dr = 0)
             r = network.row_voltages(1, features, free_a)
-            total = (dc * sc).sum(0)[None, :] - 2.0 * (r.T @ dc)
+            total = np.matmul(r.T, -2.0 * k * dc, out=target)
         else:
             ra = network.row_voltages(l, features, free_a)
             rb = network.row_voltages(l, features, free_b)
             dr, sr = ra - rb, ra + rb
             # sum_b (dr_i - dc_j)(sr_i - sc_j), expanded into matrix products
-            total = ((dr * sr).sum(0)[:, None] - dr.T @ sc - sr.T @ dc + (dc * sc).sum(0)[None, :])
-        out.append(0.5 * total / batch)
-    return tuple(out)
+            total = np.matmul(np.vstack([dr, sr]).T, -k * np.vstack([sc, dc]), out=target)
+            total += (k * np.einsum("bi,bi->i", dr, sr))[:, None]
+        total += k * np.einsum("bj,bj->j", dc, sc)
+        results.append(total)
+    return tuple(results)
 
 
 @dataclass(frozen=True)
@@ -67,13 +76,17 @@ class EPEstimator:
         sign = 1.0 if rng is None or rng.random() < 0.5 else -1.0
         return (0.0, sign * self.beta)
 
-    def gradient(self, network: LayeredNetwork, features: np.ndarray,
-                 solution: Solution) -> tuple[np.ndarray, ...]:
+    def gradient(self, network: LayeredNetwork, features: np.ndarray, solution: Solution,
+                 scales: Sequence[float] | None = None, out: Sequence[np.ndarray] | None = None
+                 ) -> tuple[np.ndarray, ...]:
+        """dL/dG of every crossbar, each times ``scales[l]`` (e.g. minus its learning rate, which
+        gives the requested update) and written into ``out`` when given."""
         x = np.asarray(features, dtype=np.float64)
         if self.kind == "symmetric":
             plus, minus = solution.phase(self.beta), solution.phase(-self.beta)
-            scale = 2.0 * self.beta
+            span = 2.0 * self.beta
         else:
-            beta = solution.betas[1]
-            plus, minus, scale = solution.phase(beta), solution.phase(0.0), beta
-        return tuple(d / scale for d in energy_gradient_difference(network, x, plus, minus))
+            span = solution.betas[1]
+            plus, minus = solution.phase(span), solution.phase(0.0)
+        scales = [(1.0 if scales is None else scales[l]) / span for l in range(network.n_crossbars)]
+        return energy_gradient_difference(network, x, plus, minus, scales, out)

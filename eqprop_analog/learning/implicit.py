@@ -17,7 +17,6 @@ import torch
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.engines.native import NativeCircuit, Nudge
 from eqprop_analog.engines.nudging import Cost
-from eqprop_analog.engines.torch_costs import cost_terms
 
 
 def implicit_gradient(network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
@@ -26,15 +25,14 @@ def implicit_gradient(network: LayeredNetwork, conductances: tuple[np.ndarray, .
     """dL/dG for every crossbar, L the batch mean of the cost at the given free states."""
     x = network.check_features(features)
     circuit = NativeCircuit(network, conductances)
-    v = torch.as_tensor(np.asarray(free_voltages), dtype=torch.float64)
+    cols = circuit.split(torch.as_tensor(np.asarray(free_voltages), dtype=torch.float64))
     inputs = torch.as_tensor(network.input_voltages(x), dtype=torch.float64)
-    _, diagonals, _ = circuit.linearize(v, circuit.drive(inputs), Nudge())
-    cols = circuit.split(v)
-    readout = cols[-1] @ circuit.readout_matrix.T
-    grad_out = cost_terms(cost, readout, torch.as_tensor(targets, dtype=torch.float64))[1]
-    dl_dv = torch.zeros_like(v)
-    dl_dv[:, -cols[-1].shape[1]:] = grad_out @ circuit.readout_matrix / len(x)
-    adjoint = circuit.split(circuit.solve_linear(diagonals, None, dl_dv))  # J is symmetric
+    lin = circuit.linearize(cols, circuit.drive(inputs), Nudge())
+    dl_dv = [torch.zeros_like(c) for c in cols]
+    dl_dv[-1] = circuit.output_gradient(cost, cols[-1], torch.as_tensor(targets,
+                                                                        dtype=torch.float64))
+    # J mu = dL/dV with J = -A symmetric (L the batch mean, hence the division)
+    adjoint, _ = circuit.solve_linear(lin, [-d / len(x) for d in dl_dv])
     grads = []
     for l in range(circuit.n_layers):
         rows, c, mu = circuit.rows(l, inputs, cols), cols[l], adjoint[l]
