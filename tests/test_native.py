@@ -6,9 +6,10 @@ import pytest
 import torch
 
 from eqprop_analog import CircuitSpec, LayeredNetwork
+from eqprop_analog.circuit.spec import DiodeModel
 from eqprop_analog.engines import CrossEntropy, Phases, SquaredError
 from eqprop_analog.engines.diode import Diode
-from eqprop_analog.engines.native import NativeEngine
+from eqprop_analog.engines.native import NativeEngine, NativeOptions
 from eqprop_analog.learning.estimators import EPEstimator
 from eqprop_analog.learning.gradcheck import Comparison, ep_gradient, finite_difference_gradient
 from eqprop_analog.learning.implicit import implicit_gradient
@@ -42,6 +43,13 @@ CIRCUITS = {
                                    differential_outputs=True))),
     "relu-no-amp": (lambda n: (n, n.initial_conductances(np.random.default_rng(4), 1e-6, 5e-5)))(
         LayeredNetwork(CircuitSpec((5, 12, 4)))),
+    # diodes with series resistance: ngspice's internal diode node against SeriesDiode
+    "relu-rs-amp": (lambda n: (n, n.initial_conductances(np.random.default_rng(5), 1e-6, 5e-5)))(
+        LayeredNetwork(CircuitSpec((5, 12, 4), diode=DiodeModel(1e-12, 1.0, 500.0),
+                                   amplifier_gain=3.0))),
+    "clamp-rs": (lambda n: (n, n.initial_conductances(np.random.default_rng(6), 1e-6, 5e-5)))(
+        LayeredNetwork(CircuitSpec((6, 9, 7, 3), neuron="clamp", clamp_low=-0.1, clamp_high=0.1,
+                                   input_gain=4.0, diode=DiodeModel(1e-8, 1.2, 2000.0)))),
 }
 
 
@@ -62,6 +70,20 @@ def test_native_matches_ngspice(name, mode, engine, native):
                                    atol=1e-6, rtol=0)
 
 
+@pytest.mark.parametrize("name", ["digits", "clamp-amp-differential"])
+def test_float32_states_match_ngspice(name, engine):
+    """In single precision the Newton iteration still stops (its stop rule estimates the error
+    left, not the last step) and lands within 1e-6 V of ngspice."""
+    network, g = CIRCUITS[name]
+    rng = np.random.default_rng(8)
+    x = rng.uniform(0, 1, (50, network.spec.n_inputs))
+    targets = np.eye(network.spec.n_outputs)[rng.integers(0, network.spec.n_outputs, 50)]
+    phases = Phases((0.0, 1e-7, -1e-7), CrossEntropy(20.0), targets)
+    single = NativeEngine(NativeOptions(dtype="float32")).solve(network, g, x, phases)
+    np.testing.assert_allclose(single.voltages, engine.solve(network, g, x, phases).voltages,
+                               atol=1e-6, rtol=0)
+
+
 def test_nudged_phases_start_from_the_free_state(native):
     network, g = example_network("digits")
     x = np.random.default_rng(0).uniform(0, 1, (16, 64))
@@ -71,10 +93,12 @@ def test_nudged_phases_start_from_the_free_state(native):
     assert max(nudged) < free
 
 
-@pytest.mark.parametrize("amplifier", [None, 3.0])
-def test_implicit_gradient_matches_finite_differences(precise_engine, native, amplifier):
+@pytest.mark.parametrize("amplifier, series_resistance", [(None, 0.0), (3.0, 0.0), (3.0, 1000.0)])
+def test_implicit_gradient_matches_finite_differences(precise_engine, native, amplifier,
+                                                      series_resistance):
     rng = np.random.default_rng(11)
-    network = LayeredNetwork(CircuitSpec((4, 6, 5, 3), amplifier_gain=amplifier))
+    network = LayeredNetwork(CircuitSpec((4, 6, 5, 3), amplifier_gain=amplifier, input_gain=2.0,
+                                         diode=DiodeModel(series_resistance=series_resistance)))
     g = network.initial_conductances(rng, 1e-6, 5e-5)
     x, y = rng.uniform(0, 1, (5, 4)), rng.uniform(-0.2, 0.2, (5, 3))
     reference = finite_difference_gradient(precise_engine, network, g, x, SquaredError(), y)

@@ -1,4 +1,5 @@
-"""The SPICE level-1 diode as ngspice evaluates it in a DC analysis (series resistance excluded).
+"""The SPICE level-1 diode as ngspice evaluates it in a DC analysis, without and with its series
+resistance.
 
 Forward and mildly reversed (u >= -3 N Vt): I = IS (exp(u / (N Vt)) - 1).
 Further reversed: I = -IS (1 + (3 N Vt / (e u))^3), the SPICE3 smooth approach to -IS.
@@ -11,6 +12,8 @@ from __future__ import annotations
 import math
 
 import torch
+
+from eqprop_analog.errors import SolverError
 
 BOLTZMANN = 1.38064852e-23
 CHARGE = 1.6021766208e-19
@@ -56,3 +59,40 @@ class Diode:
         p_forward = self.csat * (self.vte * torch.expm1(uf / self.vte) - uf)
         p_reverse = -self.csat * (ur - self._k3 / (2.0 * ur * ur)) + self._reverse_offset
         return torch.where(forward, p_forward, p_reverse) + 0.5 * GMIN * u * u
+
+
+class SeriesDiode:
+    """A diode in series with its resistance RS, seen from its two terminals: the same interface
+    as :class:`Diode`, in the branch voltage w. The internal node is eliminated exactly: the
+    junction voltage u solves u + RS I_d(u) = w, the branch carries I_d(u) with small-signal
+    conductance g_d / (1 + RS g_d), and its co-content is P_d(u) + RS I^2 / 2."""
+
+    def __init__(self, diode: Diode, series_resistance: float) -> None:
+        self.diode = diode
+        self.resistance = series_resistance
+        self.csat, self.vte = diode.csat, diode.vte
+
+    def junction_voltage(self, w: torch.Tensor) -> torch.Tensor:
+        """u with u + RS I_d(u) = w, by Newton from an upper bound of the root (where w > 0 the
+        junction takes at most the voltage that would pass w / RS), so that on this convex,
+        increasing function every step stays to the right of the root and none overshoots."""
+        bound = self.vte * torch.log1p(torch.clamp(w, min=0.0) / (self.resistance * self.csat))
+        u = torch.minimum(w, bound)
+        resolution = 8.0 * torch.finfo(w.dtype).eps * max(1.0, float(w.abs().max()))
+        for _ in range(100):
+            i, g = self.diode.current(u)
+            step = (w - u - self.resistance * i) / (1.0 + self.resistance * g)
+            u = u + step
+            if float(step.abs().max()) <= resolution:
+                return u
+        raise SolverError("the junction voltage of a diode with series resistance did not converge")
+
+    def current(self, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(I, dI/dw) at branch voltages ``w``."""
+        i, g = self.diode.current(self.junction_voltage(w))
+        return i, g / (1.0 + self.resistance * g)
+
+    def co_content(self, w: torch.Tensor) -> torch.Tensor:
+        u = self.junction_voltage(w)
+        i, _ = self.diode.current(u)
+        return self.diode.co_content(u) + 0.5 * self.resistance * i * i

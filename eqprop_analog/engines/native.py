@@ -21,7 +21,7 @@ import torch
 
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.engines.base import Phases, Solution
-from eqprop_analog.engines.diode import Diode
+from eqprop_analog.engines.diode import Diode, SeriesDiode
 from eqprop_analog.engines.ideal import coordinate_descent
 from eqprop_analog.engines.torch_costs import cost_derivatives, cost_terms
 from eqprop_analog.errors import ConfigError, SolverError
@@ -91,9 +91,6 @@ class NativeCircuit:
     def __init__(self, network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
                  dtype: torch.dtype = torch.float64) -> None:
         spec = network.spec
-        if spec.diode.series_resistance != 0.0 and not spec.ideal_diodes:
-            raise ConfigError("the native engine models diodes without series resistance; set "
-                              "diode RS to 0 or use the ngspice engine")
         self.network = network
         self.dtype = dtype
         self.gain = spec.amplifier_gain or 1.0
@@ -343,7 +340,7 @@ class NativeCircuit:
 class _FixedParts:
     """What the equations take from the network but not from its conductances."""
 
-    diode: Diode
+    diode: Diode | SeriesDiode
     readout_matrix: torch.Tensor | None  # readout = V_out @ R^T; None: the outputs themselves
     relu_signs: list[torch.Tensor]  # +1: held up by a diode from +bias, -1: down to -bias
     relu_bias: list[torch.Tensor]
@@ -373,8 +370,10 @@ def _fixed_parts(network: LayeredNetwork, dtype: torch.dtype) -> _FixedParts:
         else:
             lower.append(torch.full_like(sign, spec.clamp_low))
             upper.append(torch.full_like(sign, spec.clamp_high))
-    return _FixedParts(Diode(spec.diode.saturation_current, spec.diode.emission_coefficient),
-                       readout, signs, biases, lower, upper)
+    diode = Diode(spec.diode.saturation_current, spec.diode.emission_coefficient)
+    if spec.diode.series_resistance > 0:
+        diode = SeriesDiode(diode, spec.diode.series_resistance)
+    return _FixedParts(diode, readout, signs, biases, lower, upper)
 
 
 def _cholesky_apply(factor: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
