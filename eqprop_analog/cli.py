@@ -70,6 +70,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", help="continue the run in this folder from its checkpoint")
     train.add_argument("--json", action="store_true", help="end with one JSON line of results")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    device = train.add_argument_group("device")
+    device.add_argument("--device", choices=("ideal", "clipped", "quantized", "memristor"),
+                        help="how conductance changes are programmed (default clipped)")
+    device.add_argument("--levels", type=int, help="quantized: number of conductance levels")
+    device.add_argument("--scheme", choices=("cst", "rprop", "write-verify"),
+                        help="memristor programming scheme")
+    device.add_argument("--pulse", type=float, help="memristor pulse width dt / dt_max")
+    device.add_argument("--nonlinearity", type=float, help="memristor nonlinearity beta (0: linear)")
+    device.add_argument("--eps-intra", type=float, help="cycle-to-cycle noise / (g_max - g_min)")
+    device.add_argument("--eps-inter", type=float, help="device-to-device spread of the pulse "
+                        "amplitude (relative)")
+    device.add_argument("--read-noise", type=float, help="relative noise of every read")
+    device.add_argument("--stuck", type=float, help="fraction of devices stuck at g_min or g_max")
     _circuit_flags(train)
 
     comp = sub.add_parser("compile", help="write the netlist of a network and its weight map")
@@ -124,6 +137,10 @@ def cmd_train(args) -> int:
                  "data_dir": args.data_dir,
                  "hidden": _numbers(args.hidden, int, "--hidden") if args.hidden else None,
                  "lr": _numbers(args.lr, float, "--lr") if args.lr else None,
+                 "device": args.device, "levels": args.levels, "scheme": args.scheme,
+                 "pulse": args.pulse, "nonlinearity": args.nonlinearity,
+                 "eps_intra": args.eps_intra, "eps_inter": args.eps_inter,
+                 "read_noise": args.read_noise, "stuck": args.stuck,
                  **_circuit_overrides(args)}
     if args.resume:
         if args.config:

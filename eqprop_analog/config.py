@@ -1,6 +1,7 @@
 """Run configuration: every option of a training run, from a TOML file and command-line flags.
 
-A TOML file has three tables, ``[circuit]``, ``[training]`` and ``[engine]``; flags override it.
+A TOML file has the tables ``[circuit]``, ``[training]``, ``[engine]`` and ``[device]``; flags
+override it.
 Every value is validated here, with a message that names the option.
 """
 
@@ -12,6 +13,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from eqprop_analog.circuit.spec import CircuitSpec, DiodeModel
+from eqprop_analog.devices import Device
 from eqprop_analog.data.datasets import DATASET_NAMES
 from eqprop_analog.engines.base import NUDGING_MODES
 from eqprop_analog.engines.nudging import COSTS
@@ -19,6 +21,7 @@ from eqprop_analog.errors import ConfigError
 from eqprop_analog.learning.estimators import ESTIMATORS
 
 ENGINES = ("ngspice", "native")
+DEVICES = ("ideal", "clipped", "quantized", "memristor")
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,17 @@ class RunConfig:
     # [engine]
     engine: str = "ngspice"
     reltol: float = 1e-6
+    # [device]: how requested conductance changes are programmed, and what a read sees
+    device: str = "clipped"  # ideal, clipped, quantized or memristor
+    levels: int = 16  # quantized: conductance levels from g_min to g_max
+    scheme: str = "cst"  # memristor programming: cst, rprop or write-verify
+    pulse: float = 1e-3  # memristor: pulse width dt / dt_max (rprop: the largest)
+    rprop_eta: float = 1.01
+    nonlinearity: float = 0.0  # memristor beta, for potentiation and depression alike
+    eps_intra: float = 0.0  # cycle-to-cycle noise, relative to g_max - g_min
+    eps_inter: float = 0.0  # device-to-device spread of the pulse amplitude (relative)
+    read_noise: float = 0.0  # relative noise of every read
+    stuck: float = 0.0  # fraction of devices stuck at g_min or g_max
 
     def __post_init__(self) -> None:
         for name in ("hidden", "lr"):  # a TOML scalar or list, or a tuple from Python
@@ -96,7 +110,9 @@ class RunConfig:
         if not self.target_low < self.target_high:
             raise ConfigError(f"target_low ({self.target_low} V) must be below target_high "
                               f"({self.target_high} V)")
+        _choice("device", self.device, DEVICES)
         spec = self.circuit_spec(1, 1)  # validates the circuit options
+        self.device_model()  # validates the device options
         if not spec.g_min <= self.init_low < self.init_high <= spec.g_max:
             raise ConfigError(f"initial conductances [init_low, init_high] = [{self.init_low:g}, "
                               f"{self.init_high:g}] S must be an interval within [g_min, g_max] = "
@@ -116,6 +132,27 @@ class RunConfig:
             amplifier_gain=self.amplifier_gain or None, differential_outputs=self.differential_outputs,
             ideal_diodes=self.ideal_diodes)
 
+    def device_model(self) -> Device:
+        """The device model of every conductance, with this config's options."""
+        from eqprop_analog.devices import (ClippedDevice, FaultyDevice, IdealDevice,
+                                           MemristorDevice, PulseResponse, QuantizedDevice,
+                                           Variability)
+
+        if self.device == "ideal":
+            device = IdealDevice(self.g_min, self.g_max)
+        elif self.device == "clipped":
+            device = ClippedDevice(self.g_min, self.g_max)
+        elif self.device == "quantized":
+            device = QuantizedDevice(self.g_min, self.g_max, self.levels)
+        else:
+            device = MemristorDevice(
+                PulseResponse(self.g_min, self.g_max, self.nonlinearity, self.nonlinearity),
+                Variability(self.eps_inter, self.eps_intra), self.scheme, self.pulse,
+                self.rprop_eta)
+        if self.read_noise or self.stuck:
+            device = FaultyDevice(device, self.read_noise, self.stuck)
+        return device
+
     def learning_rates(self, epoch: int = 1) -> tuple[float, ...]:
         """Learning rate of each crossbar during ``epoch`` (1-based)."""
         n = len(self.hidden) + 1
@@ -131,6 +168,8 @@ SECTIONS = {
                  "softmax_gain", "target_high", "target_low", "lr", "lr_decay", "seed",
                  "test_fraction", "data_dir"),
     "engine": ("engine", "reltol"),
+    "device": ("device", "levels", "scheme", "pulse", "rprop_eta", "nonlinearity", "eps_intra",
+               "eps_inter", "read_noise", "stuck"),
 }
 
 

@@ -125,3 +125,13 @@ def test_library_that_does_not_load(tmp_path):
     fake.write_text("not a library")
     result = run_cli("gradcheck", env={"EQPROP_NGSPICE_LIBRARY": str(fake)})
     assert_one_line_error(result, "libngspice")
+
+
+@pytest.mark.parametrize("flags, words", [
+    (["--device", "memristor", "--pulse", "3"], ["pulse", "(0, 1]"]),
+    (["--stuck", "1.5"], ["stuck", "[0, 1)"]),
+    (["--device", "quantized", "--levels", "1"], ["levels", ">= 2"]),
+])
+def test_bad_device_options(tmp_path, flags, words):
+    assert_one_line_error(run_cli("train", "--dataset", "xor", *flags, "--out",
+                                  str(tmp_path / "r")), *words)

@@ -15,10 +15,15 @@ CHECKPOINT = "checkpoint.npz"
 METRICS = "metrics.csv"
 
 
+DEVICE_PREFIX = "device_"
+
+
 def save_checkpoint(run_dir: Path, epoch: int, conductances: tuple[np.ndarray, ...],
-                    history: list[dict]) -> None:
+                    history: list[dict], device_state: dict[str, np.ndarray] | None = None) -> None:
+    """Write the conductances, the history and the devices' own state (e.g. RProp pulse widths)."""
     buffer = io.BytesIO()
     arrays = {f"g{l}": g for l, g in enumerate(conductances, start=1)}
+    arrays.update({DEVICE_PREFIX + k: v for k, v in (device_state or {}).items()})
     np.savez(buffer, epoch=np.int64(epoch), history=np.array(json.dumps(history)), **arrays)
     atomic_write_bytes(run_dir / CHECKPOINT, buffer.getvalue())
     atomic_write_text(run_dir / METRICS, metrics_csv(history))
@@ -30,6 +35,12 @@ def load_checkpoint(run_dir: Path) -> tuple[int, tuple[np.ndarray, ...], list[di
         n = sum(1 for k in data.files if k.startswith("g"))
         conductances = tuple(data[f"g{l}"] for l in range(1, n + 1))
         return int(data["epoch"]), conductances, json.loads(str(data["history"]))
+
+
+def load_device_state(run_dir: Path) -> dict[str, np.ndarray]:
+    """The device state saved with the checkpoint (empty for stateless devices)."""
+    with np.load(run_dir / CHECKPOINT) as data:
+        return {k[len(DEVICE_PREFIX):]: data[k] for k in data.files if k.startswith(DEVICE_PREFIX)}
 
 
 def metrics_csv(history: list[dict]) -> str:

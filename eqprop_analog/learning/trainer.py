@@ -12,12 +12,12 @@ import numpy as np
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.config import RunConfig, config_to_toml, load_config
 from eqprop_analog.data.datasets import Dataset
-from eqprop_analog.devices.clipped import ClippedDevice
 from eqprop_analog.engines.base import Engine, Phases
 from eqprop_analog.engines.nudging import CrossEntropy, make_cost
 from eqprop_analog.errors import ConfigError, SolverError
 from eqprop_analog.files import atomic_write_text
-from eqprop_analog.learning.checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
+from eqprop_analog.learning.checkpoint import (CHECKPOINT, load_checkpoint, load_device_state,
+                                               save_checkpoint)
 from eqprop_analog.learning.estimators import EPEstimator
 
 CONFIG_FILE = "config.toml"
@@ -50,7 +50,7 @@ class Trainer:
         self.network = LayeredNetwork(config.circuit_spec(dataset.n_features, dataset.n_classes))
         self.cost = make_cost(config.cost, config.softmax_gain)
         self.estimator = EPEstimator(config.estimator, config.beta)
-        self.device = ClippedDevice(config.g_min, config.g_max)
+        self.device = config.device_model()
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.log = log
 
@@ -61,13 +61,14 @@ class Trainer:
             return onehot
         return self.config.target_low + (self.config.target_high - self.config.target_low) * onehot
 
-    def evaluate(self, conductances, x: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
-        """(mean cost, accuracy) of the free steady states."""
+    def evaluate(self, conductances, x: np.ndarray, labels: np.ndarray,
+                 rng: np.random.Generator) -> tuple[float, float]:
+        """(mean cost, accuracy) of the free steady states (the devices read afresh per batch)."""
         losses, correct = [], 0
         for start in range(0, len(x), EVAL_BATCH):
             xb, yb = x[start:start + EVAL_BATCH], labels[start:start + EVAL_BATCH]
-            readout = self.network.readout(self.engine.solve(self.network, conductances, xb)
-                                           .phase(0.0))
+            seen = self.device.read(conductances, rng)
+            readout = self.network.readout(self.engine.solve(self.network, seen, xb).phase(0.0))
             losses.append(self.cost.value(readout, self.targets(yb)))
             correct += int(np.sum(readout.argmax(axis=1) == yb))
         return float(np.mean(np.concatenate(losses))), correct / len(x)
@@ -77,6 +78,7 @@ class Trainer:
         """One pass over the shuffled training set; returns the conductances and the number of
         mini-batches skipped because the engine failed on them."""
         rng = np.random.default_rng([self.config.seed, epoch])
+        noise = np.random.default_rng([self.config.seed, epoch, 2])  # the devices' own draws
         order = rng.permutation(len(self.data.x_train))
         batches = [order[i:i + self.config.batch_size]
                    for i in range(0, len(order), self.config.batch_size)]
@@ -96,8 +98,8 @@ class Trainer:
             phases = Phases(self.estimator.betas(rng), self.cost, self.targets(labels),
                             self.config.nudging)
             try:
-                solution = self.engine.solve(self.network, conductances, x, phases,
-                                             batch_index=index)
+                solution = self.engine.solve(self.network, self.device.read(conductances, noise), x,
+                                             phases, batch_index=index)
             except SolverError as exc:
                 failed += 1
                 if failed > max(1, MAX_FAILED_SHARE * len(batches)):
@@ -106,8 +108,8 @@ class Trainer:
                 continue
             self.estimator.gradient(self.network, x, solution, [-lr for lr in learning_rates],
                                     out=changes)
-            for g, change in zip(conductances, changes):
-                self.device.program(g, change)
+            for layer, (g, change) in enumerate(zip(conductances, changes)):
+                self.device.program(layer, g, change, noise)
             if bar is not None:
                 bar.update()
         if bar is not None:
@@ -121,23 +123,29 @@ class Trainer:
         start_time = time.perf_counter()
         if resume:
             done, conductances, history = load_checkpoint(self.run_dir)
-            conductances = self.network.check_conductances(conductances)
+            conductances = tuple(np.array(g) for g in self.network.check_conductances(conductances))
+            self.device.prepare(conductances, self.config.seed)  # the same devices as before
+            self.device.load_state(load_device_state(self.run_dir))
             self.log(f"resuming {self.run_dir} after epoch {done}")
         else:
             atomic_write_text(self.run_dir / CONFIG_FILE, config_to_toml(self.config))
             done, history = 0, []
             conductances = self.network.initial_conductances(
                 np.random.default_rng(self.config.seed), self.config.init_low, self.config.init_high)
+            self.device.prepare(conductances, self.config.seed)
         for epoch in range(done + 1, self.config.epochs + 1):
             t0 = time.perf_counter()
             conductances, failed = self.train_epoch(conductances, epoch)
-            train_loss, train_acc = self.evaluate(conductances, self.data.x_train, self.data.y_train)
-            test_loss, test_acc = self.evaluate(conductances, self.data.x_test, self.data.y_test)
+            reads = np.random.default_rng([self.config.seed, epoch, 1])
+            train_loss, train_acc = self.evaluate(conductances, self.data.x_train, self.data.y_train,
+                                                  reads)
+            test_loss, test_acc = self.evaluate(conductances, self.data.x_test, self.data.y_test,
+                                                reads)
             seconds = time.perf_counter() - t0
             history.append({"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc,
                             "test_loss": test_loss, "test_accuracy": test_acc,
                             "skipped_batches": failed, "seconds": round(seconds, 3)})
-            save_checkpoint(self.run_dir, epoch, conductances, history)
+            save_checkpoint(self.run_dir, epoch, conductances, history, self.device.state())
             self.log(f"epoch {epoch:3d}/{self.config.epochs}  loss {train_loss:.4g}  "
                      f"train {100 * train_acc:5.1f} %  test {100 * test_acc:5.1f} %  "
                      f"({seconds:.1f} s)")
