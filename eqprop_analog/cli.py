@@ -1,4 +1,4 @@
-"""Command-line interface: ``eqprop-analog train | compile | gradcheck``."""
+"""Command-line interface: ``eqprop-analog train | compile | gradcheck | sweep | sweep-plot``."""
 
 from __future__ import annotations
 
@@ -109,6 +109,19 @@ def build_parser() -> argparse.ArgumentParser:
     grad.add_argument("--plot", help="with --sweep: write the log-log plot of error against beta")
     grad.add_argument("--json", action="store_true")
     _circuit_flags(grad)
+
+    sweep = sub.add_parser("sweep", help="many runs over a grid or random draws of options, on "
+                           "Dask workers; resumes where a killed sweep stopped")
+    sweep.add_argument("file", help="sweep file (TOML: [sweep], [fixed], [grid] or [random])")
+    sweep.add_argument("--workers", type=_positive_int, default=2,
+                       help="worker processes of the local cluster (default 2)")
+    sweep.add_argument("--scheduler", help="address of a running Dask scheduler to use instead")
+    sweep.add_argument("--out", help="results folder (default: beside the file, <name>-results)")
+
+    plot = sub.add_parser("sweep-plot", help="accuracy against each swept option")
+    plot.add_argument("results", help="a sweep's results.csv")
+    plot.add_argument("-o", "--output", help="PNG file (default: beside the table)")
+    plot.add_argument("--metric", default="test_accuracy")
     return parser
 
 
@@ -264,7 +277,32 @@ def cmd_gradcheck(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "compile": cmd_compile, "gradcheck": cmd_gradcheck}
+# -- sweep ------------------------------------------------------------------------------------------
+def cmd_sweep(args) -> int:
+    from eqprop_analog.sweep.runner import run_sweep
+    from eqprop_analog.sweep.spec import load_sweep
+
+    spec = load_sweep(args.file)
+    out = Path(args.out) if args.out else Path(args.file).with_name(f"{Path(args.file).stem}-results")
+    table = run_sweep(spec, out, workers=args.workers, scheduler=args.scheduler)
+    failed = sum(row["status"] != "ok" for row in table.rows)
+    print(f"{len(table.rows) - failed} runs succeeded, {failed} failed; results in {table.path}")
+    if table.rows and failed == len(table.rows):
+        report_error(f"every run of the sweep failed (see the error column of {table.path})")
+        return 1
+    return 0
+
+
+def cmd_sweep_plot(args) -> int:
+    from eqprop_analog.sweep.plot import plot_sweep
+
+    out = args.output or str(Path(args.results).with_name("sweep.png"))
+    print(f"wrote {plot_sweep(args.results, out, args.metric)}")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "compile": cmd_compile, "gradcheck": cmd_gradcheck,
+            "sweep": cmd_sweep, "sweep-plot": cmd_sweep_plot}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,6 +26,7 @@ def export_run(trainer: Trainer, result: TrainResult) -> dict:
     summary = {"dataset": trainer.data.name, "engine": trainer.engine.name,
                "epochs": final["epoch"], "layers": list(trainer.network.spec.layers),
                "train_accuracy": final["train_accuracy"], "test_accuracy": final["test_accuracy"],
+               "best_test_accuracy": max(h["test_accuracy"] for h in result.history),
                "train_loss": final["train_loss"], "test_loss": final["test_loss"],
                "seconds": round(result.seconds, 3), "run_dir": str(run_dir)}
     atomic_write_text(run_dir / "summary.json", json.dumps(summary, indent=2) + "\n")

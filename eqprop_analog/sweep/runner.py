@@ -1,0 +1,97 @@
+"""Running a sweep on Dask: one task per run, a local cluster of worker processes by default or a
+running scheduler, each worker keeping one engine (one ngspice) for all its runs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from eqprop_analog.config import RunConfig, config_to_toml
+from eqprop_analog.errors import EqpropError
+from eqprop_analog.sweep.results import METRICS, ResultsTable
+from eqprop_analog.sweep.spec import RunPoint, SweepSpec
+
+RESULTS = "results.csv"
+_WORKER_ENGINES: dict = {}  # per worker process: (engine name, reltol) -> engine
+
+
+def run_id(spec: SweepSpec, point: RunPoint) -> str:
+    """Stable id of a run: the base config, the fixed options and the point's values."""
+    text = config_to_toml(spec.base) + json.dumps([spec.fixed, point.values], sort_keys=True)
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def run_point(config: RunConfig, run_dir: str) -> dict:
+    """Train one run (resuming its own checkpoint if an earlier sweep was killed during it) and
+    return its metrics; an error becomes a failed row instead of an exception."""
+    from eqprop_analog.engines import make_engine
+    from eqprop_analog.learning.checkpoint import CHECKPOINT
+    from eqprop_analog.run import train
+
+    try:
+        key = (config.engine, config.reltol)
+        if key not in _WORKER_ENGINES:
+            _WORKER_ENGINES[key] = make_engine(config.engine, reltol=config.reltol)
+        resume = (Path(run_dir) / CHECKPOINT).exists()
+        summary = train(config, run_dir, resume=resume, engine=_WORKER_ENGINES[key],
+                        progress=False, log=lambda *args: None)
+    except (EqpropError, OSError, ValueError, ArithmeticError) as exc:
+        return {"status": "failed", "error": " ".join(str(exc).split())}
+    return {"status": "ok", **{k: summary[k] for k in METRICS}}
+
+
+def run_sweep(spec: SweepSpec, out_dir: str | Path, *, workers: int = 2,
+              scheduler: str | None = None, log: Callable[[str], None] = print) -> ResultsTable:
+    """Run every point of ``spec`` not yet in ``out_dir``'s results table, appending each row as
+    soon as its run ends. Runs write their folders under ``out_dir/runs`` (on a real cluster that
+    folder must be shared with the workers)."""
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    out_dir = Path(out_dir)
+    (out_dir / "runs").mkdir(parents=True, exist_ok=True)
+    table = ResultsTable(out_dir / RESULTS, spec.swept)
+    points = spec.points()
+    todo = [(run_id(spec, p), p) for p in points]
+    todo = [(rid, p) for rid, p in todo if rid not in table.done()]
+    log(f"sweep: {len(points)} runs, {len(points) - len(todo)} already in {table.path}")
+    pending = {}
+    for rid, point in todo:
+        try:  # options that cannot make a config fail here, without a worker
+            pending[rid] = (point, spec.config(point))
+        except EqpropError as exc:
+            _record(table, rid, point, {"status": "failed", "error": " ".join(str(exc).split())},
+                    log, len(points))
+    if not pending:
+        return table
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        client = Client(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                     dashboard_address=None, silence_logs=logging.ERROR))
+    try:
+        futures = {client.submit(run_point, config, str(out_dir / "runs" / rid), key=f"run-{rid}",
+                                 pure=False): rid for rid, (point, config) in pending.items()}
+        for future in as_completed(futures):
+            rid = futures[future]
+            try:
+                row = future.result()
+            except Exception as exc:  # the worker died (e.g. killed) while running it
+                row = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+            _record(table, rid, pending[rid][0], row, log, len(points))
+    finally:
+        cluster = getattr(client, "cluster", None)
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return table
+
+
+def _record(table: ResultsTable, rid: str, point: RunPoint, row: dict, log, total: int) -> None:
+    table.append({"run_id": rid, **point.values, **row})
+    values = " ".join(f"{k}={v}" for k, v in point.values.items())
+    outcome = (f"test {100 * row['test_accuracy']:.2f} % ({row.get('seconds', 0):.0f} s)"
+               if row["status"] == "ok" else f"FAILED: {row['error']}")
+    log(f"[{len(table.rows)}/{total}] {values}: {outcome}")

@@ -1,0 +1,141 @@
+"""A sweep file: which config to start from, which options to vary, and over which seeds.
+
+    [sweep]
+    base = "configs/digits.toml"   # a run config, relative to this file (optional)
+    seeds = [0, 1]                 # every point runs once per seed
+    samples = 12                   # random search only: points drawn
+    [fixed]                        # options set in every run
+    device = "memristor"
+    [grid]                         # every combination of these values ...
+    nonlinearity = [0.0, 1.0, 3.0, 5.0]
+    [random]                       # ... or values drawn at random
+    lr = {log_uniform = [1e-9, 1e-7]}
+    pulse = {uniform = [0.001, 0.01]}
+    scheme = {choice = ["cst", "rprop"]}
+
+Option names are those of a run config (any table). A file has a grid or a random table, not both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from eqprop_analog.config import RunConfig, apply_overrides, load_config
+from eqprop_analog.errors import ConfigError
+
+OPTIONS = {f.name for f in fields(RunConfig)}
+DISTRIBUTIONS = ("uniform", "log_uniform", "choice")
+
+
+@dataclass(frozen=True)
+class RunPoint:
+    """One run of a sweep: the options it sets (swept ones and the seed) and a stable id."""
+
+    values: dict
+
+    @property
+    def run_id(self) -> str:
+        text = json.dumps(self.values, sort_keys=True)
+        return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    base: RunConfig
+    fixed: dict
+    grid: dict
+    random: dict
+    seeds: tuple[int, ...]
+    samples: int
+
+    @property
+    def swept(self) -> tuple[str, ...]:
+        """The options that vary between points, in the file's order."""
+        return tuple(self.grid or self.random)
+
+    def points(self) -> list[RunPoint]:
+        """Every run, point by point and seed by seed, in a fixed order."""
+        if self.grid:
+            combos = [dict(zip(self.grid, values))
+                      for values in itertools.product(*self.grid.values())]
+        else:
+            rng = np.random.default_rng(0)
+            combos = [{k: _draw(rng, k, d) for k, d in self.random.items()}
+                      for _ in range(self.samples)]
+        return [RunPoint({**combo, "seed": seed}) for combo in combos for seed in self.seeds]
+
+    def config(self, point: RunPoint) -> RunConfig:
+        """The run config of one point (fixed options, then the point's values)."""
+        return apply_overrides(self.base, {**self.fixed, **point.values})
+
+
+def load_sweep(path: str | Path) -> SweepSpec:
+    """Read and check a sweep file."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"sweep file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"sweep file {path} is not valid TOML: {exc}") from None
+    unknown = set(data) - {"sweep", "fixed", "grid", "random"}
+    if unknown:
+        raise ConfigError(f"unknown table(s) {', '.join(sorted(unknown))} in {path}; use [sweep], "
+                          "[fixed], [grid] or [random]")
+    head = data.get("sweep", {})
+    base = RunConfig()
+    if "base" in head:
+        base = load_config((path.parent / head["base"]).resolve())
+    fixed, grid, random = data.get("fixed", {}), data.get("grid", {}), data.get("random", {})
+    for table, name in ((fixed, "fixed"), (grid, "grid"), (random, "random")):
+        for key in table:
+            if key == "seed":
+                raise ConfigError(f"[{name}] sets seed; list the seeds in [sweep] seeds instead")
+            if key not in OPTIONS:
+                raise ConfigError(f"[{name}] {key!r} is not a run option")
+    if bool(grid) == bool(random):
+        raise ConfigError(f"{path} needs exactly one of [grid] and [random]")
+    for key, values in grid.items():
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"[grid] {key} must be a non-empty list of values")
+    for key, spec in random.items():
+        _check_distribution(key, spec)
+    seeds = head.get("seeds", [0])
+    if not isinstance(seeds, list) or not seeds or not all(
+            isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
+        raise ConfigError("[sweep] seeds must be a non-empty list of non-negative integers")
+    samples = head.get("samples", 10)
+    if random and (not isinstance(samples, int) or samples < 1):
+        raise ConfigError("[sweep] samples must be a positive integer")
+    # the points' own values are checked when each runs: a run that fails is recorded as failed
+    return SweepSpec(base, fixed, grid, random, tuple(seeds), samples)
+
+
+def _check_distribution(key: str, spec) -> None:
+    if not (isinstance(spec, dict) and len(spec) == 1 and next(iter(spec)) in DISTRIBUTIONS):
+        raise ConfigError(f"[random] {key} must be one of {{uniform = [a, b]}}, "
+                          f"{{log_uniform = [a, b]}} or {{choice = [...]}}")
+    (kind, values), = spec.items()
+    if not isinstance(values, list) or not values:
+        raise ConfigError(f"[random] {key}: {kind} needs a list")
+    if kind != "choice" and (len(values) != 2 or not values[0] < values[1]
+                             or (kind == "log_uniform" and values[0] <= 0)):
+        raise ConfigError(f"[random] {key}: {kind} needs [low, high] with low < high"
+                          + (" and low > 0" if kind == "log_uniform" else ""))
+
+
+def _draw(rng: np.random.Generator, key: str, spec: dict):
+    (kind, values), = spec.items()
+    if kind == "choice":
+        return values[int(rng.integers(len(values)))]
+    if kind == "uniform":
+        return float(rng.uniform(*values))
+    return float(math.exp(rng.uniform(math.log(values[0]), math.log(values[1]))))

@@ -1,0 +1,105 @@
+"""Sweeps on a local Dask cluster: every run recorded once, failures recorded, a killed sweep
+resumed without losing or repeating a finished run."""
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from eqprop_analog.errors import ConfigError
+from eqprop_analog.sweep.spec import load_sweep
+
+CONFIGS = Path(__file__).resolve().parents[1] / "examples" / "configs"
+
+
+def write_sweep(folder: Path, grid: str, fixed: str = "", seeds: str = "[0]") -> Path:
+    path = folder / "sweep.toml"
+    path.write_text(f'[sweep]\nbase = "{CONFIGS / "iris.toml"}"\nseeds = {seeds}\n'
+                    f'[fixed]\nengine = "native"\n{fixed}\n{grid}\n')
+    return path
+
+
+def sweep_cli(*args, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "eqprop_analog.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=600, **kwargs)
+
+
+def rows(path: Path) -> list[dict]:
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_a_sweep_records_each_run_and_each_failure(tmp_path):
+    sweep = write_sweep(tmp_path, "[grid]\ng_max = [1e-4, 1e-9]\nlr = [[5e-9], [1e-8]]",
+                        "epochs = 2")
+    result = sweep_cli("sweep", sweep, "--workers", "2")
+    assert result.returncode == 0, result.stderr
+    table = rows(tmp_path / "sweep-results" / "results.csv")
+    assert len(table) == 4 and len({r["run_id"] for r in table}) == 4
+    ok = [r for r in table if r["status"] == "ok"]
+    failed = [r for r in table if r["status"] == "failed"]
+    assert {r["g_max"] for r in ok} == {"0.0001"} and len(ok) == 2
+    assert all(0 <= float(r["test_accuracy"]) <= 1 and r["error"] == "" for r in ok)
+    assert all("g_max" in r["error"] for r in failed) and len(failed) == 2
+    plot = sweep_cli("sweep-plot", tmp_path / "sweep-results" / "results.csv")
+    assert plot.returncode == 0 and (tmp_path / "sweep-results" / "sweep.png").stat().st_size > 0
+
+
+def test_a_sweep_whose_every_run_fails_exits_non_zero(tmp_path):
+    sweep = write_sweep(tmp_path, "[grid]\ng_max = [1e-9, 1e-10]")
+    result = sweep_cli("sweep", sweep, "--workers", "1")
+    assert result.returncode != 0
+    assert "every run of the sweep failed" in result.stderr
+    assert [r["status"] for r in rows(tmp_path / "sweep-results" / "results.csv")] == ["failed"] * 2
+
+
+def test_a_killed_sweep_resumes_without_losing_or_repeating_runs(tmp_path):
+    sweep = write_sweep(tmp_path, "[grid]\nlr = [[3e-9], [5e-9], [7e-9], [1e-8], [2e-8], [3e-8]]",
+                        "epochs = 25")
+    results = tmp_path / "sweep-results" / "results.csv"
+    process = subprocess.Popen([sys.executable, "-m", "eqprop_analog.cli", "sweep", str(sweep),
+                                "--workers", "1"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not (results.exists() and len(rows(results)) >= 2):
+            assert time.monotonic() < deadline and process.poll() is None, "sweep did not progress"
+            time.sleep(0.2)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    before = rows(results)
+    assert 2 <= len(before) < 6
+    result = sweep_cli("sweep", sweep, "--workers", "1")
+    assert result.returncode == 0, result.stderr
+    assert f"{len(before)} already in" in result.stdout
+    after = rows(results)
+    assert len(after) == 6 and len({r["run_id"] for r in after}) == 6
+    assert after[:len(before)] == before  # finished runs kept as they were
+
+
+def test_random_search_draws_within_its_ranges(tmp_path):
+    sweep = write_sweep(tmp_path, '[random]\nlr = {log_uniform = [1e-9, 1e-7]}\n'
+                        'scheme = {choice = ["cst", "rprop"]}', seeds="[0, 1]")
+    text = sweep.read_text().replace("[sweep]\n", "[sweep]\nsamples = 5\n")
+    sweep.write_text(text)
+    points = load_sweep(sweep).points()
+    assert len(points) == 10 and [p.values["seed"] for p in points[:2]] == [0, 1]
+    assert all(1e-9 <= p.values["lr"] <= 1e-7 and p.values["scheme"] in ("cst", "rprop")
+               for p in points)
+
+
+@pytest.mark.parametrize("body, words", [
+    ("[grid]\nepoch = [1, 2]", "not a run option"),
+    ("[grid]\nseed = [1, 2]", "seeds"),
+    ("[grid]\nlr = [1e-8]\n[random]\nbeta = {uniform = [1e-7, 1e-6]}", "exactly one"),
+    ("[random]\nbeta = {uniform = [1e-6, 1e-7]}", "low < high"),
+])
+def test_bad_sweep_files_are_refused(tmp_path, body, words):
+    with pytest.raises(ConfigError, match=words):
+        load_sweep(write_sweep(tmp_path, body))
