@@ -219,14 +219,18 @@ def apply_overrides(base: RunConfig, values: dict) -> RunConfig:
 
 def load_config(path: str | Path, base: RunConfig = RunConfig()) -> RunConfig:
     """Read a TOML config file."""
+    return config_from_mapping(read_toml(path, "config file"), base)
+
+
+def read_toml(path: str | Path, what: str) -> dict:
+    """A TOML file's content, or a one-line error naming ``what`` the file is."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
+        raise ConfigError(f"{what} {path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
-    return config_from_mapping(data, base)
+        raise ConfigError(f"{what} {path} is not valid TOML: {exc}") from None
 
 
 def _toml_value(value) -> str:

@@ -22,13 +22,12 @@ import hashlib
 import itertools
 import json
 import math
-import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
-from eqprop_analog.config import RunConfig, apply_overrides, load_config
+from eqprop_analog.config import RunConfig, apply_overrides, load_config, read_toml
 from eqprop_analog.errors import ConfigError
 
 OPTIONS = {f.name for f in fields(RunConfig)}
@@ -80,12 +79,7 @@ class SweepSpec:
 def load_sweep(path: str | Path) -> SweepSpec:
     """Read and check a sweep file."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"sweep file {path} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"sweep file {path} is not valid TOML: {exc}") from None
+    data = read_toml(path, "sweep file")
     unknown = set(data) - {"sweep", "fixed", "grid", "random"}
     if unknown:
         raise ConfigError(f"unknown table(s) {', '.join(sorted(unknown))} in {path}; use [sweep], "
