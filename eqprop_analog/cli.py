@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("-o", "--output", required=True, help="netlist file (.cir)")
     comp.add_argument("--config", help="TOML file whose [circuit] table gives the options")
     comp.add_argument("--seed", type=int, default=0, help="seed of the initial conductances")
+    comp.add_argument("--wire-resistance", type=float,
+                      help="ohm per crossbar wire segment (IR drop along rows and columns)")
     _circuit_flags(comp)
 
     grad = sub.add_parser("gradcheck", help="EP estimate against finite differences through the "
@@ -197,7 +199,8 @@ def cmd_compile(args) -> int:
     layers = _numbers(args.layers, int, "--layers")
     if len(layers) < 2:
         raise ConfigError("--layers needs at least inputs and outputs, e.g. 64,32,10")
-    config = apply_overrides(_base_config(args), _circuit_overrides(args))
+    config = apply_overrides(_base_config(args), {**_circuit_overrides(args),
+                                                  "wire_resistance": args.wire_resistance})
     network = LayeredNetwork(config.spec_for(layers))
     conductances = network.initial_conductances(np.random.default_rng(args.seed), config.init_low,
                                                 config.init_high)

@@ -46,6 +46,7 @@ class RunConfig:
     amplifier_gain: float = 4.0  # 0: no amplifiers between layers
     differential_outputs: bool = False
     ideal_diodes: bool = False  # native engine only
+    wire_resistance: float = 0.0  # ohm per crossbar wire segment (netlists and ngspice only)
     # [training]
     dataset: str = "digits"
     epochs: int = 10
@@ -130,7 +131,7 @@ class RunConfig:
             clamp_low=self.clamp_low, clamp_high=self.clamp_high,
             diode=DiodeModel(self.diode_is, self.diode_n, self.diode_rs), bias_rail=self.bias_rail,
             amplifier_gain=self.amplifier_gain or None, differential_outputs=self.differential_outputs,
-            ideal_diodes=self.ideal_diodes)
+            ideal_diodes=self.ideal_diodes, wire_resistance=self.wire_resistance)
 
     def device_model(self) -> Device:
         """The device model of every conductance, with this config's options."""
@@ -163,7 +164,8 @@ class RunConfig:
 SECTIONS = {
     "circuit": ("hidden", "input_gain", "g_min", "g_max", "init_low", "init_high", "neuron",
                 "relu_bias", "clamp_low", "clamp_high", "diode_is", "diode_n", "diode_rs",
-                "bias_rail", "amplifier_gain", "differential_outputs", "ideal_diodes"),
+                "bias_rail", "amplifier_gain", "differential_outputs", "ideal_diodes",
+                "wire_resistance"),
     "training": ("dataset", "epochs", "batch_size", "beta", "estimator", "nudging", "cost",
                  "softmax_gain", "target_high", "target_low", "lr", "lr_decay", "seed",
                  "test_fraction", "data_dir"),

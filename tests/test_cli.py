@@ -135,3 +135,10 @@ def test_library_that_does_not_load(tmp_path):
 def test_bad_device_options(tmp_path, flags, words):
     assert_one_line_error(run_cli("train", "--dataset", "xor", *flags, "--out",
                                   str(tmp_path / "r")), *words)
+
+
+def test_training_refuses_wire_resistance(tmp_path):
+    config = tmp_path / "wires.toml"
+    config.write_text("[circuit]\nwire_resistance = 10.0\n[training]\ndataset = \"xor\"\n")
+    assert_one_line_error(run_cli("train", "--config", str(config), "--out", str(tmp_path / "r")),
+                          "wire resistance", "--wire-resistance")

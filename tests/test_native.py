@@ -196,3 +196,11 @@ def test_native_matches_ngspice_at_mnist_size(engine, native):
     phases = Phases((0.0, 1e-6, -1e-6), CrossEntropy(20.0), np.eye(10)[rng.integers(0, 10, 20)])
     np.testing.assert_allclose(native.solve(network, g, x, phases).voltages,
                                engine.solve(network, g, x, phases).voltages, atol=1e-6, rtol=0)
+
+
+def test_native_refuses_wire_resistance(native):
+    from eqprop_analog.errors import ConfigError
+
+    network = LayeredNetwork(CircuitSpec((2, 4, 2), wire_resistance=5.0))
+    with pytest.raises(ConfigError, match="ngspice"):
+        native.solve(network, network.initial_conductances(np.random.default_rng(0)), np.zeros((1, 2)))

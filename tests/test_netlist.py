@@ -123,3 +123,44 @@ def test_graph_holds_every_element_and_is_connected(rng):
     import networkx as nx
     assert nx.is_connected(graph)
     assert set(network.free_nets) <= set(graph.nodes)
+
+
+def test_wire_resistance_matches_a_hand_solved_crossbar(precise_engine):
+    """One input (rows +A x and -A x) and the two rails onto two outputs, with a resistor on every
+    wire segment: rows run from their drivers past columns 0 and 1, columns run past rows 0..3 on
+    to the outputs. Solved here by nodal analysis written out for this layout."""
+    ohms = 2000.0
+    network = LayeredNetwork(CircuitSpec((1, 2), wire_resistance=ohms))
+    g = np.array([[2e-5, 5e-6], [1e-6, 3e-5], [1e-5, 2e-6], [4e-6, 8e-6]])
+    drivers = np.array([4 * 0.7, -4 * 0.7, 1.0, -1.0])  # input gain 4 V, rails at +/-1 V
+    n_rows, n_cols = g.shape
+    # unknowns: row crossing (i, j), column crossing (j, i), output j
+    row = lambda i, j: i * n_cols + j  # noqa: E731
+    col = lambda j, i: n_rows * n_cols + j * n_rows + i  # noqa: E731
+    out = lambda j: 2 * n_rows * n_cols + j  # noqa: E731
+    size = 2 * n_rows * n_cols + n_cols
+    a, b = np.zeros((size, size)), np.zeros(size)
+
+    def join(p, q, conductance):
+        a[p, p] += conductance
+        a[q, q] += conductance
+        a[p, q] -= conductance
+        a[q, p] -= conductance
+
+    segment = 1.0 / ohms
+    for i in range(n_rows):
+        a[row(i, 0), row(i, 0)] += segment  # from the driver
+        b[row(i, 0)] += segment * drivers[i]
+        for j in range(1, n_cols):
+            join(row(i, j - 1), row(i, j), segment)
+    for j in range(n_cols):
+        for i in range(1, n_rows):
+            join(col(j, i - 1), col(j, i), segment)
+        join(col(j, n_rows - 1), out(j), segment)
+        for i in range(n_rows):
+            join(row(i, j), col(j, i), g[i, j])
+    hand = np.linalg.solve(a, b)[[out(j) for j in range(n_cols)]]
+    spice = precise_engine.solve(network, (g,), np.array([[0.7]])).phase(0.0)[0]
+    np.testing.assert_allclose(spice, hand, atol=1e-9, rtol=0)
+    ideal = precise_engine.solve(LayeredNetwork(CircuitSpec((1, 2))), (g,), np.array([[0.7]]))
+    assert np.abs(ideal.phase(0.0)[0] - hand).max() > 1e-3  # the wires do matter here

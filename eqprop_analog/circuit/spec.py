@@ -62,6 +62,11 @@ class CircuitSpec:
     ``ideal_diodes`` replaces the Shockley diodes by ideal ones (no turn-on voltage: relu units are
     held at or above ``relu_bias`` exactly), the limit of deep resistive networks; only the native
     engine solves it, as a box-constrained quadratic programme.
+
+    ``wire_resistance`` (ohms) puts a resistor on every segment of the crossbar wires: each row runs
+    from its driver past every column, each column past every row to its neuron, and every device
+    sits between its own crossing points, so the netlist shows the IR drop along the wires (ngspice
+    only).
     """
 
     layers: tuple[int, ...]
@@ -77,6 +82,7 @@ class CircuitSpec:
     amplifier_gain: float | None = None
     differential_outputs: bool = False
     ideal_diodes: bool = False
+    wire_resistance: float = 0.0
 
     def __post_init__(self) -> None:
         layers = tuple(self.layers)
@@ -85,8 +91,10 @@ class CircuitSpec:
         _require(all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in layers),
                  f"every layer size must be a positive integer, got {list(layers)}")
         for name in ("input_gain", "g_min", "g_max", "relu_bias", "clamp_low", "clamp_high",
-                     "bias_rail"):
+                     "bias_rail", "wire_resistance"):
             _finite(name, getattr(self, name))
+        _require(self.wire_resistance >= 0,
+                 f"wire_resistance must be >= 0 ohm, got {self.wire_resistance}")
         _require(self.input_gain > 0, f"input_gain must be > 0 V, got {self.input_gain}")
         _require(self.bias_rail > 0, f"bias_rail must be > 0 V, got {self.bias_rail}")
         for name in ("differential_outputs", "ideal_diodes"):

@@ -91,6 +91,9 @@ class NativeCircuit:
     def __init__(self, network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
                  dtype: torch.dtype = torch.float64) -> None:
         spec = network.spec
+        if spec.wire_resistance:
+            raise ConfigError("the native engine models ideal crossbar wires; set "
+                              "wire_resistance = 0 or use the ngspice engine")
         self.network = network
         self.dtype = dtype
         self.gain = spec.amplifier_gain or 1.0
