@@ -41,6 +41,8 @@ def _circuit_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--neuron", choices=("relu", "clamp"), help="hidden neuron circuit")
     group.add_argument("--amplifier-gain", type=float, help="gain of the bidirectional amplifiers "
                        "after each hidden layer (0: none)")
+    group.add_argument("--amplifier-open-loop-gain", type=float,
+                       help="finite open-loop gain A0 of the amplifiers (ngspice only; default ideal)")
     group.add_argument("--differential-outputs", action="store_true", default=None,
                        help="read each output as a pair of nodes")
     group.add_argument("--ideal-diodes", action="store_true", default=None,
@@ -130,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _circuit_overrides(args) -> dict:
     return {"input_gain": args.input_gain, "g_min": args.g_min, "g_max": args.g_max,
             "neuron": args.neuron, "amplifier_gain": args.amplifier_gain,
+            "amplifier_open_loop_gain": args.amplifier_open_loop_gain,
             "differential_outputs": args.differential_outputs, "ideal_diodes": args.ideal_diodes}
 
 

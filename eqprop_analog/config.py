@@ -44,6 +44,7 @@ class RunConfig:
     diode_rs: float = 0.0
     bias_rail: float = 1.0
     amplifier_gain: float = 4.0  # 0: no amplifiers between layers
+    amplifier_open_loop_gain: float = 0.0  # 0: ideal amplifiers; else A0 (ngspice only)
     differential_outputs: bool = False
     ideal_diodes: bool = False  # native engine only
     wire_resistance: float = 0.0  # ohm per crossbar wire segment (netlists and ngspice only)
@@ -130,7 +131,9 @@ class RunConfig:
             g_min=self.g_min, g_max=self.g_max, neuron=self.neuron, relu_bias=self.relu_bias,
             clamp_low=self.clamp_low, clamp_high=self.clamp_high,
             diode=DiodeModel(self.diode_is, self.diode_n, self.diode_rs), bias_rail=self.bias_rail,
-            amplifier_gain=self.amplifier_gain or None, differential_outputs=self.differential_outputs,
+            amplifier_gain=self.amplifier_gain or None,
+            amplifier_open_loop_gain=self.amplifier_open_loop_gain or None,
+            differential_outputs=self.differential_outputs,
             ideal_diodes=self.ideal_diodes, wire_resistance=self.wire_resistance)
 
     def device_model(self) -> Device:
@@ -164,7 +167,8 @@ class RunConfig:
 SECTIONS = {
     "circuit": ("hidden", "input_gain", "g_min", "g_max", "init_low", "init_high", "neuron",
                 "relu_bias", "clamp_low", "clamp_high", "diode_is", "diode_n", "diode_rs",
-                "bias_rail", "amplifier_gain", "differential_outputs", "ideal_diodes",
+                "bias_rail", "amplifier_gain", "amplifier_open_loop_gain", "differential_outputs",
+                "ideal_diodes",
                 "wire_resistance"),
     "training": ("dataset", "epochs", "batch_size", "beta", "estimator", "nudging", "cost",
                  "softmax_gain", "target_high", "target_low", "lr", "lr_decay", "seed",

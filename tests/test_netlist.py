@@ -164,3 +164,21 @@ def test_wire_resistance_matches_a_hand_solved_crossbar(precise_engine):
     np.testing.assert_allclose(spice, hand, atol=1e-9, rtol=0)
     ideal = precise_engine.solve(LayeredNetwork(CircuitSpec((1, 2))), (g,), np.array([[0.7]]))
     assert np.abs(ideal.phase(0.0)[0] - hand).max() > 1e-3  # the wires do matter here
+
+
+def test_finite_open_loop_gain_lowers_the_forward_gain_only(engine, rng):
+    """Each output settles at the conductance-weighted mean of its rows, the rows being the
+    amplifier outputs a / (1 + a / A0) times the hidden voltages (and the rails)."""
+    spec = CircuitSpec((3, 4, 2), amplifier_gain=4.0, amplifier_open_loop_gain=20.0)
+    network = LayeredNetwork(spec)
+    g = network.initial_conductances(rng, 1e-6, 5e-5)
+    x = rng.uniform(0, 1, (5, 3))
+    v = engine.solve(network, g, x).phase(0.0)
+    hidden, outputs = v[:, :4], v[:, 4:]
+
+    def outputs_for(gain):
+        rows = np.concatenate([gain * hidden, np.tile([1.0, -1.0], (5, 1))], axis=1)
+        return rows @ g[1] / g[1].sum(axis=0)
+
+    np.testing.assert_allclose(outputs, outputs_for(4.0 / (1 + 4.0 / 20.0)), atol=1e-9)
+    assert np.abs(outputs - outputs_for(4.0)).max() > 1e-3

@@ -34,6 +34,7 @@ class Element:
     nets: tuple[str, ...]
     value: float | None = None
     model: str | None = None
+    parameters: tuple[tuple[str, float], ...] = ()  # further subcircuit parameters
 
 
 def _width(n: int) -> int:
@@ -134,6 +135,8 @@ class LayeredNetwork:
             else:
                 elements += [Element("V_CLAMP_HI", "V", ("clamp_hi", GROUND), spec.clamp_high),
                              Element("V_CLAMP_LO", "V", ("clamp_lo", GROUND), spec.clamp_low)]
+        open_loop = (() if spec.amplifier_open_loop_gain is None
+                     else (("open_loop", spec.amplifier_open_loop_gain),))
         for l, nets in enumerate(self.hidden_nets, start=1):
             w = _width(len(nets))
             for j, net in enumerate(nets):
@@ -147,7 +150,7 @@ class LayeredNetwork:
                     elements.append(Element(f"D_{tag}L", "D", ("clamp_lo", net), model=DIODE_MODEL))
                 if spec.amplifier_gain is not None:
                     elements.append(Element(f"X_A{tag}", "X", (net, net + "a"), spec.amplifier_gain,
-                                            model=AMPLIFIER_SUBCKT))
+                                            model=AMPLIFIER_SUBCKT, parameters=open_loop))
         return elements
 
     def input_elements(self, features: np.ndarray | None = None) -> list[Element]:
@@ -220,7 +223,7 @@ class LayeredNetwork:
         else:
             v = free[:, self.layer_slices[layer - 2]]
             if self.spec.amplifier_gain is not None:
-                v = self.spec.amplifier_gain * v
+                v = self.spec.forward_gain * v
         rails = np.broadcast_to([self.spec.bias_rail, -self.spec.bias_rail], (v.shape[0], 2))
         return np.concatenate([v, rails], axis=1)
 

@@ -58,6 +58,8 @@ class CircuitSpec:
 
     With ``amplifier_gain`` set, each hidden node drives the next crossbar through a bidirectional
     amplifier: voltage gain a forward and current gain a backward, which keeps an energy function.
+    A finite ``amplifier_open_loop_gain`` A0 lowers the forward gain to a / (1 + a / A0) (an op-amp
+    stage) while the backward gain stays a (ngspice only).
 
     ``ideal_diodes`` replaces the Shockley diodes by ideal ones (no turn-on voltage: relu units are
     held at or above ``relu_bias`` exactly), the limit of deep resistive networks; only the native
@@ -80,6 +82,7 @@ class CircuitSpec:
     diode: DiodeModel = field(default_factory=DiodeModel)
     bias_rail: float = 1.0
     amplifier_gain: float | None = None
+    amplifier_open_loop_gain: float | None = None  # None: ideal amplifiers
     differential_outputs: bool = False
     ideal_diodes: bool = False
     wire_resistance: float = 0.0
@@ -110,8 +113,21 @@ class CircuitSpec:
         if self.amplifier_gain is not None:
             _finite("amplifier_gain", self.amplifier_gain)
             _require(self.amplifier_gain > 0, f"amplifier_gain must be > 0, got {self.amplifier_gain}")
+        if self.amplifier_open_loop_gain is not None:
+            _finite("amplifier_open_loop_gain", self.amplifier_open_loop_gain)
+            _require(self.amplifier_open_loop_gain > 0, "amplifier_open_loop_gain must be > 0")
+            _require(self.amplifier_gain is not None,
+                     "amplifier_open_loop_gain needs amplifiers (set amplifier_gain)")
         if not isinstance(self.diode, DiodeModel):
             raise ConfigError("diode must be a DiodeModel")
+
+    @property
+    def forward_gain(self) -> float:
+        """Voltage gain of the amplifiers from a hidden node to the next crossbar's row."""
+        a = self.amplifier_gain or 1.0
+        if self.amplifier_open_loop_gain is None:
+            return a
+        return a / (1.0 + a / self.amplifier_open_loop_gain)
 
     @property
     def n_inputs(self) -> int:

@@ -91,9 +91,10 @@ class NativeCircuit:
     def __init__(self, network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
                  dtype: torch.dtype = torch.float64) -> None:
         spec = network.spec
-        if spec.wire_resistance:
-            raise ConfigError("the native engine models ideal crossbar wires; set "
-                              "wire_resistance = 0 or use the ngspice engine")
+        if spec.wire_resistance or spec.amplifier_open_loop_gain is not None:
+            raise ConfigError("the native engine models ideal wires and amplifiers; set "
+                              "wire_resistance = 0 and no amplifier_open_loop_gain, or use the "
+                              "ngspice engine")
         self.network = network
         self.dtype = dtype
         self.gain = spec.amplifier_gain or 1.0

@@ -47,7 +47,8 @@ def element_line(element: Element) -> str:
     if element.kind == "D":
         return f"{element.name} {nets} {element.model}"
     if element.kind == "X":
-        return f"{element.name} {nets} {element.model} gain={number(element.value)}"
+        extra = "".join(f" {k}={number(v)}" for k, v in element.parameters)
+        return f"{element.name} {nets} {element.model} gain={number(element.value)}{extra}"
     raise ValueError(f"unknown element kind {element.kind!r}")
 
 
