@@ -43,6 +43,8 @@ def _circuit_flags(parser: argparse.ArgumentParser) -> None:
                        "after each hidden layer (0: none)")
     group.add_argument("--amplifier-open-loop-gain", type=float,
                        help="finite open-loop gain A0 of the amplifiers (ngspice only; default ideal)")
+    group.add_argument("--diode-spread", type=float,
+                       help="relative spread of the neuron diodes' IS from device to device")
     group.add_argument("--differential-outputs", action="store_true", default=None,
                        help="read each output as a pair of nodes")
     group.add_argument("--ideal-diodes", action="store_true", default=None,
@@ -133,6 +135,7 @@ def _circuit_overrides(args) -> dict:
     return {"input_gain": args.input_gain, "g_min": args.g_min, "g_max": args.g_max,
             "neuron": args.neuron, "amplifier_gain": args.amplifier_gain,
             "amplifier_open_loop_gain": args.amplifier_open_loop_gain,
+            "diode_spread": args.diode_spread,
             "differential_outputs": args.differential_outputs, "ideal_diodes": args.ideal_diodes}
 
 

@@ -42,6 +42,7 @@ class RunConfig:
     diode_is: float = 1e-12
     diode_n: float = 1.0
     diode_rs: float = 0.0
+    diode_spread: float = 0.0  # relative spread of IS from diode to diode (drawn from the seed)
     bias_rail: float = 1.0
     amplifier_gain: float = 4.0  # 0: no amplifiers between layers
     amplifier_open_loop_gain: float = 0.0  # 0: ideal amplifiers; else A0 (ngspice only)
@@ -134,7 +135,8 @@ class RunConfig:
             amplifier_gain=self.amplifier_gain or None,
             amplifier_open_loop_gain=self.amplifier_open_loop_gain or None,
             differential_outputs=self.differential_outputs,
-            ideal_diodes=self.ideal_diodes, wire_resistance=self.wire_resistance)
+            ideal_diodes=self.ideal_diodes, wire_resistance=self.wire_resistance,
+            diode_spread=self.diode_spread, diode_spread_seed=self.seed)
 
     def device_model(self) -> Device:
         """The device model of every conductance, with this config's options."""
@@ -167,6 +169,7 @@ class RunConfig:
 SECTIONS = {
     "circuit": ("hidden", "input_gain", "g_min", "g_max", "init_low", "init_high", "neuron",
                 "relu_bias", "clamp_low", "clamp_high", "diode_is", "diode_n", "diode_rs",
+                "diode_spread",
                 "bias_rail", "amplifier_gain", "amplifier_open_loop_gain", "differential_outputs",
                 "ideal_diodes",
                 "wire_resistance"),

@@ -47,6 +47,14 @@ CIRCUITS = {
     "relu-rs-amp": (lambda n: (n, n.initial_conductances(np.random.default_rng(5), 1e-6, 5e-5)))(
         LayeredNetwork(CircuitSpec((5, 12, 4), diode=DiodeModel(1e-12, 1.0, 500.0),
                                    amplifier_gain=3.0))),
+    # every diode with its own IS (log-normal spread): per-device .model cards against per-node IS
+    "relu-spread": (lambda n: (n, n.initial_conductances(np.random.default_rng(7), 1e-6, 5e-5)))(
+        LayeredNetwork(CircuitSpec((5, 12, 4), amplifier_gain=2.0, diode_spread=1.0))),
+    "clamp-spread-rs": (lambda n: (n, n.initial_conductances(np.random.default_rng(8), 1e-6,
+                                                             5e-5)))(
+        LayeredNetwork(CircuitSpec((6, 9, 3), neuron="clamp", clamp_low=-0.1, clamp_high=0.1,
+                                   input_gain=4.0, diode=DiodeModel(1e-8, 1.2, 300.0),
+                                   diode_spread=1.0))),
     "clamp-rs": (lambda n: (n, n.initial_conductances(np.random.default_rng(6), 1e-6, 5e-5)))(
         LayeredNetwork(CircuitSpec((6, 9, 7, 3), neuron="clamp", clamp_low=-0.1, clamp_high=0.1,
                                    input_gain=4.0, diode=DiodeModel(1e-8, 1.2, 2000.0)))),
@@ -204,3 +212,16 @@ def test_native_refuses_wire_resistance(native):
     network = LayeredNetwork(CircuitSpec((2, 4, 2), wire_resistance=5.0))
     with pytest.raises(ConfigError, match="ngspice"):
         native.solve(network, network.initial_conductances(np.random.default_rng(0)), np.zeros((1, 2)))
+
+
+def test_diode_spread_draws_and_moves_the_states(native):
+    spec = CircuitSpec((5, 400, 4), amplifier_gain=2.0, diode_spread=0.5)
+    currents = LayeredNetwork(spec).saturation_currents[0] / spec.diode.saturation_current
+    assert currents.shape == (1, 400)
+    assert currents.mean() == pytest.approx(1.0, abs=0.08) and currents.std() == pytest.approx(
+        0.5, rel=0.2)
+    network, g = CIRCUITS["relu-spread"]
+    uniform = LayeredNetwork(CircuitSpec((5, 12, 4), amplifier_gain=2.0))
+    x = np.random.default_rng(0).uniform(0, 1, (20, 5))
+    spread_states = native.solve(network, g, x).voltages
+    assert np.abs(spread_states - native.solve(uniform, g, x).voltages).max() > 1e-3

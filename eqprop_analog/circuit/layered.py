@@ -122,6 +122,27 @@ class LayeredNetwork:
         """(row nets including the rails, column nets) of crossbar ``layer``."""
         return self.driving_nets(layer) + (RAIL_P, RAIL_N), self.column_nets(layer)
 
+    @cached_property
+    def saturation_currents(self) -> tuple[np.ndarray, ...]:
+        """IS of every neuron diode, per hidden layer an array (diodes per node, nodes): one relu
+        diode per node, or the clamp's low and high diodes. All IS unless ``diode_spread`` > 0."""
+        spec = self.spec
+        per_node = 1 if spec.neuron == "relu" else 2
+        mean, spread = spec.diode.saturation_current, spec.diode_spread
+        sigma = np.sqrt(np.log1p(spread ** 2))
+        out = []
+        for l, size in enumerate(spec.hidden, start=1):
+            rng = np.random.default_rng([spec.diode_spread_seed, l])
+            draws = rng.lognormal(np.log(mean) - 0.5 * sigma ** 2, sigma, (per_node, size))
+            out.append(draws if spread > 0 else np.full((per_node, size), mean))
+        return tuple(out)
+
+    def diode_model_name(self, layer: int, node: int, which: str = "") -> str:
+        """Model of a neuron diode: the shared one, or the device's own with a diode spread."""
+        if self.spec.diode_spread == 0:
+            return DIODE_MODEL
+        return f"DN_L{layer}_{node:0{_width(self.spec.hidden[layer - 1])}d}{which}"
+
     # -- fixed elements -----------------------------------------------------------------------------
     def fixed_elements(self) -> list[Element]:
         """Every element except the trainable resistors and the input sources, in netlist order."""
@@ -144,10 +165,13 @@ class LayeredNetwork:
                 if spec.neuron == "relu":
                     # even units are held above the positive bias, odd units below the negative one
                     anode, cathode = ("dbias_p", net) if j % 2 == 0 else (net, "dbias_n")
-                    elements.append(Element(f"D_{tag}", "D", (anode, cathode), model=DIODE_MODEL))
+                    elements.append(Element(f"D_{tag}", "D", (anode, cathode),
+                                            model=self.diode_model_name(l, j)))
                 else:
-                    elements.append(Element(f"D_{tag}H", "D", (net, "clamp_hi"), model=DIODE_MODEL))
-                    elements.append(Element(f"D_{tag}L", "D", ("clamp_lo", net), model=DIODE_MODEL))
+                    elements.append(Element(f"D_{tag}H", "D", (net, "clamp_hi"),
+                                            model=self.diode_model_name(l, j, "H")))
+                    elements.append(Element(f"D_{tag}L", "D", ("clamp_lo", net),
+                                            model=self.diode_model_name(l, j, "L")))
                 if spec.amplifier_gain is not None:
                     elements.append(Element(f"X_A{tag}", "X", (net, net + "a"), spec.amplifier_gain,
                                             model=AMPLIFIER_SUBCKT, parameters=open_loop))

@@ -65,6 +65,9 @@ class CircuitSpec:
     held at or above ``relu_bias`` exactly), the limit of deep resistive networks; only the native
     engine solves it, as a box-constrained quadratic programme.
 
+    ``diode_spread`` > 0 gives every neuron diode its own saturation current, drawn log-normal
+    around IS with that relative standard deviation (reproducibly, from ``diode_spread_seed``).
+
     ``wire_resistance`` (ohms) puts a resistor on every segment of the crossbar wires: each row runs
     from its driver past every column, each column past every row to its neuron, and every device
     sits between its own crossing points, so the netlist shows the IR drop along the wires (ngspice
@@ -86,6 +89,8 @@ class CircuitSpec:
     differential_outputs: bool = False
     ideal_diodes: bool = False
     wire_resistance: float = 0.0
+    diode_spread: float = 0.0
+    diode_spread_seed: int = 0
 
     def __post_init__(self) -> None:
         layers = tuple(self.layers)
@@ -96,6 +101,10 @@ class CircuitSpec:
         for name in ("input_gain", "g_min", "g_max", "relu_bias", "clamp_low", "clamp_high",
                      "bias_rail", "wire_resistance"):
             _finite(name, getattr(self, name))
+        _finite("diode_spread", self.diode_spread)
+        _require(self.diode_spread >= 0, f"diode_spread must be >= 0, got {self.diode_spread}")
+        _require(isinstance(self.diode_spread_seed, int) and self.diode_spread_seed >= 0,
+                 f"diode_spread_seed must be a non-negative integer, got {self.diode_spread_seed!r}")
         _require(self.wire_resistance >= 0,
                  f"wire_resistance must be >= 0 ohm, got {self.wire_resistance}")
         _require(self.input_gain > 0, f"input_gain must be > 0 V, got {self.input_gain}")

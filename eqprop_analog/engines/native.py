@@ -115,7 +115,8 @@ class NativeCircuit:
         self.rail_energy = sum(0.5 * float((rails * rails) @ g[-2:].sum(1)) for g in self.g)
         self.output_diagonal = torch.diag(self.conductance[-1])
         fixed = _fixed_parts(network, dtype)
-        self.diode, self.readout_matrix = fixed.diode, fixed.readout_matrix
+        self.diodes, self.readout_matrix = fixed.diodes, fixed.readout_matrix
+        self.vte = fixed.vte
         self.relu_signs, self.relu_bias = fixed.relu_signs, fixed.relu_bias
         self.lower, self.upper = fixed.lower, fixed.upper
 
@@ -160,18 +161,21 @@ class NativeCircuit:
         if spec.neuron == "relu":
             sign = self.relu_signs[layer]
             # junction voltage, either way round
-            i, g = self.diode.current(torch.addcmul(self.relu_bias[layer], sign, c, value=-1.0))
+            i, g = self.diodes[layer][0].current(
+                torch.addcmul(self.relu_bias[layer], sign, c, value=-1.0))
             return sign * i, g
-        i_low, g_low = self.diode.current(spec.clamp_low - c)
-        i_high, g_high = self.diode.current(c - spec.clamp_high)
+        low, high = self.diodes[layer]
+        i_low, g_low = low.current(spec.clamp_low - c)
+        i_high, g_high = high.current(c - spec.clamp_high)
         return i_low - i_high, g_low + g_high
 
     def _diode_energy(self, layer: int, c: torch.Tensor) -> torch.Tensor:
         spec = self.network.spec
         if spec.neuron == "relu":
-            return self.diode.co_content(
+            return self.diodes[layer][0].co_content(
                 torch.addcmul(self.relu_bias[layer], self.relu_signs[layer], c, value=-1.0))
-        return self.diode.co_content(spec.clamp_low - c) + self.diode.co_content(c - spec.clamp_high)
+        low, high = self.diodes[layer]
+        return low.co_content(spec.clamp_low - c) + high.co_content(c - spec.clamp_high)
 
     def starting_point(self, drive: Drive) -> list[torch.Tensor]:
         """A first guess of the free state: one feed-forward pass of the circuit in which each
@@ -189,13 +193,13 @@ class NativeCircuit:
         spec = self.network.spec
         if spec.ideal_diodes:
             return self.lower[layer], self.upper[layer]
-        vte = self.diode.vte
-        on = vte * (torch.log(self.conductance[layer] * (vte / self.diode.csat)) + 2.0)
+        on = [self.vte * (torch.log(self.conductance[layer] * (self.vte / d.csat)) + 2.0)
+              for d in self.diodes[layer]]
         if spec.neuron == "relu":
             sign = self.relu_signs[layer]
-            knee = self.relu_bias[layer] - on
+            knee = self.relu_bias[layer] - on[0]
             return torch.where(sign > 0, knee, -math.inf), torch.where(sign > 0, math.inf, -knee)
-        return spec.clamp_low - on, spec.clamp_high + on
+        return spec.clamp_low - on[0], spec.clamp_high + on[1]
 
     # -- equations ----------------------------------------------------------------------------------
     def linearize(self, cols: list[torch.Tensor], drive: Drive, nudge: Nudge) -> Linearization:
@@ -317,7 +321,7 @@ class NativeCircuit:
             # Near the solution the error left after a full step s is about C s^2 (quadratic
             # convergence), C estimated from the last two steps and never below the diodes' own
             # curvature 1/(N Vt): stop once that estimate is within the tolerance.
-            contraction = max(largest / previous ** 2, 1.0 / self.diode.vte)
+            contraction = max(largest / previous ** 2, 1.0 / self.vte)
             if largest <= options.tolerance or contraction * largest ** 2 <= options.tolerance:
                 return cols, iteration
             previous = largest
@@ -344,7 +348,8 @@ class NativeCircuit:
 class _FixedParts:
     """What the equations take from the network but not from its conductances."""
 
-    diode: Diode | SeriesDiode
+    diodes: list[tuple[Diode | SeriesDiode, ...]]  # per hidden layer: relu (one), clamp (low, high)
+    vte: float  # N Vt, the same for every diode
     readout_matrix: torch.Tensor | None  # readout = V_out @ R^T; None: the outputs themselves
     relu_signs: list[torch.Tensor]  # +1: held up by a diode from +bias, -1: down to -bias
     relu_bias: list[torch.Tensor]
@@ -374,10 +379,15 @@ def _fixed_parts(network: LayeredNetwork, dtype: torch.dtype) -> _FixedParts:
         else:
             lower.append(torch.full_like(sign, spec.clamp_low))
             upper.append(torch.full_like(sign, spec.clamp_high))
-    diode = Diode(spec.diode.saturation_current, spec.diode.emission_coefficient)
-    if spec.diode.series_resistance > 0:
-        diode = SeriesDiode(diode, spec.diode.series_resistance)
-    return _FixedParts(diode, readout, signs, biases, lower, upper)
+    diodes = []
+    for currents in network.saturation_currents:  # one Diode per kind, IS per node
+        kinds = [Diode(torch.as_tensor(row, dtype=dtype), spec.diode.emission_coefficient)
+                 for row in currents]
+        if spec.diode.series_resistance > 0:
+            kinds = [SeriesDiode(d, spec.diode.series_resistance) for d in kinds]
+        diodes.append(tuple(kinds))
+    vte = Diode(spec.diode.saturation_current, spec.diode.emission_coefficient).vte
+    return _FixedParts(diodes, vte, readout, signs, biases, lower, upper)
 
 
 def _cholesky_apply(factor: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:

@@ -105,6 +105,14 @@ def header_lines(network: LayeredNetwork, title: str) -> list[str]:
         lines += [f".param diode_is={number(d.saturation_current)} "
                   f"diode_n={number(d.emission_coefficient)} diode_rs={number(d.series_resistance)}",
                   library_text("diode")]
+        if spec.diode_spread > 0:
+            lines.append(f"* each neuron diode's own IS (log-normal spread "
+                         f"{number(spec.diode_spread)} around diode_is)")
+            for l, currents in enumerate(network.saturation_currents, start=1):
+                kinds = [""] if spec.neuron == "relu" else ["L", "H"]
+                for which, row in zip(kinds, currents):
+                    lines += [f".model {network.diode_model_name(l, j, which)} D(IS={number(i)} "
+                              f"N={{diode_n}} RS={{diode_rs}})" for j, i in enumerate(row)]
     if spec.amplifier_gain is not None and spec.hidden:
         lines.append(library_text("amplifier"))
     return lines
