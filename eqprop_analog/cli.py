@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--estimator", choices=("symmetric", "one-sided", "random-sign"))
     train.add_argument("--nudging", choices=("exact", "current"))
     train.add_argument("--cost", choices=("squared-error", "cross-entropy"))
-    train.add_argument("--lr", help="learning rate(s), one or one per crossbar, S^2/V^2 (MSE)")
+    train.add_argument("--lr", help="learning rate(s), one or one per crossbar (default 4e-8 for "
+                       "the crossbar from the inputs, 1e-8 for the others)")
     train.add_argument("--seed", type=int)
     train.add_argument("--out", help="run folder (default runs/<dataset>-<time>)")
     train.add_argument("--resume", help="continue the run in this folder from its checkpoint")
