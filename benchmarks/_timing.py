@@ -34,7 +34,7 @@ def time_engine(engine, layers: tuple[int, ...], batch: int, repeats: int,
     for _ in range(repeats):
         solution = engine.solve(network, g, x, Phases(estimator.betas(), cost, targets))
         estimator.gradient(network, x, solution, [-1e-8] * len(g), out=changes)
-        for a, change in zip(g, changes):
-            device.program(a, change)
+        for layer, (a, change) in enumerate(zip(g, changes)):
+            device.program(layer, a, change, None)
     per_sample = (clock() - t0) / (repeats * batch)
     return 1e3 * per_point, 1e3 * per_sample
