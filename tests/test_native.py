@@ -41,6 +41,9 @@ CIRCUITS = {
                                                                      2e-5)))(
         LayeredNetwork(CircuitSpec((6, 9, 7, 3), neuron="clamp", amplifier_gain=2.0,
                                    differential_outputs=True))),
+    "no-hidden-layer": (lambda n: (n, n.initial_conductances(np.random.default_rng(9), 1e-6,
+                                                             5e-5)))(
+        LayeredNetwork(CircuitSpec((4, 3)))),
     "relu-no-amp": (lambda n: (n, n.initial_conductances(np.random.default_rng(4), 1e-6, 5e-5)))(
         LayeredNetwork(CircuitSpec((5, 12, 4)))),
     # diodes with series resistance: ngspice's internal diode node against SeriesDiode

@@ -261,6 +261,11 @@ class NativeCircuit:
         """Solve A x = rhs layer by layer (block Thomas algorithm, Cholesky factors of the Schur
         complements). Returns x and, per sample, whether A was positive definite (where it is not,
         that sample's x is meaningless)."""
+        if self.n_layers == 1:  # outputs only: their own block, dense under exact nudging
+            block = (self.output_diagonal if lin.output_block is None
+                     else self.output_diagonal + lin.output_block)
+            factor, info = torch.linalg.cholesky_ex(block)
+            return [_cholesky_apply(factor, rhs[0])], info == 0
         inverse_diagonal = torch.reciprocal(lin.diagonals[0])
         factors: list[torch.Tensor | None] = [None]  # None: layer 0, diagonal
         y = [rhs[0]]
@@ -283,7 +288,7 @@ class NativeCircuit:
             factors.append(factor)
             y.append(rhs[l] + carried)
         x = [None] * self.n_layers
-        x[-1] = _cholesky_apply(factors[-1], y[-1]) if factors[-1] is not None else y[-1]
+        x[-1] = _cholesky_apply(factors[-1], y[-1])
         for l in range(self.n_layers - 2, -1, -1):
             pulled = torch.addmm(y[l], x[l + 1], self.couplings_t[l])
             x[l] = pulled * inverse_diagonal if factors[l] is None else _cholesky_apply(factors[l],
