@@ -1,13 +1,16 @@
 """The native engine: a batched Newton solver of the same circuit equations that ngspice solves.
 
 Kirchhoff's current law at every hidden and output node, with the netlist's elements: crossbar and
-bias conductances, input and rail sources, level-1 diodes with GMIN (ngspice's DC equations, see
-:mod:`.diode`), bidirectional amplifiers, and exact or current nudging at the outputs. Layers have no
-lateral connections, so the Jacobian is block tridiagonal with diagonal blocks on the hidden layers;
-each Newton step eliminates the layers in turn (block Thomas algorithm). A backtracking line search on
-the circuit's co-content keeps Newton from overshooting on the diodes' exponentials; near the
-solution it takes full steps and converges quadratically. Networks with ideal diodes are solved by
-exact block coordinate descent instead (:mod:`.ideal`).
+bias conductances, input and rail sources, level-1 diodes with GMIN and series resistance (ngspice's
+DC equations, see :mod:`.diode`), bidirectional amplifiers, and exact or current nudging at the
+outputs. Layers have no lateral connections, so the nodal matrix is block tridiagonal with diagonal
+blocks on the hidden layers; each Newton step eliminates the layers in turn (block Thomas algorithm
+with Cholesky factors, which also tell where a negative nudge made the problem non-convex). The
+free phase starts from a feed-forward pass with idealised diodes, the nudged phases from the free
+state. A backtracking line search on the circuit's co-content keeps Newton from overshooting on the
+diodes' exponentials; near the solution it takes full steps, converges quadratically and stops on
+the estimated error left. Networks with ideal diodes are solved by exact block coordinate descent
+instead (:mod:`.ideal`).
 """
 
 from __future__ import annotations
