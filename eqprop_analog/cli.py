@@ -43,6 +43,8 @@ def _circuit_flags(parser: argparse.ArgumentParser) -> None:
                        "after each hidden layer (0: none)")
     group.add_argument("--amplifier-open-loop-gain", type=float,
                        help="finite open-loop gain A0 of the amplifiers (ngspice only; default ideal)")
+    group.add_argument("--wire-resistance", type=float,
+                       help="ohm per crossbar wire segment: IR drop along rows and columns (ngspice)")
     group.add_argument("--diode-spread", type=float,
                        help="relative spread of the neuron diodes' IS from device to device")
     group.add_argument("--differential-outputs", action="store_true", default=None,
@@ -95,8 +97,6 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("-o", "--output", required=True, help="netlist file (.cir)")
     comp.add_argument("--config", help="TOML file whose [circuit] table gives the options")
     comp.add_argument("--seed", type=int, default=0, help="seed of the initial conductances")
-    comp.add_argument("--wire-resistance", type=float,
-                      help="ohm per crossbar wire segment (IR drop along rows and columns)")
     _circuit_flags(comp)
 
     grad = sub.add_parser("gradcheck", help="EP estimate against finite differences through the "
@@ -136,7 +136,7 @@ def _circuit_overrides(args) -> dict:
     return {"input_gain": args.input_gain, "g_min": args.g_min, "g_max": args.g_max,
             "neuron": args.neuron, "amplifier_gain": args.amplifier_gain,
             "amplifier_open_loop_gain": args.amplifier_open_loop_gain,
-            "diode_spread": args.diode_spread,
+            "diode_spread": args.diode_spread, "wire_resistance": args.wire_resistance,
             "differential_outputs": args.differential_outputs, "ideal_diodes": args.ideal_diodes}
 
 
@@ -206,8 +206,7 @@ def cmd_compile(args) -> int:
     layers = _numbers(args.layers, int, "--layers")
     if len(layers) < 2:
         raise ConfigError("--layers needs at least inputs and outputs, e.g. 64,32,10")
-    config = apply_overrides(_base_config(args), {**_circuit_overrides(args),
-                                                  "wire_resistance": args.wire_resistance})
+    config = apply_overrides(_base_config(args), _circuit_overrides(args))
     network = LayeredNetwork(config.spec_for(layers))
     conductances = network.initial_conductances(np.random.default_rng(args.seed), config.init_low,
                                                 config.init_high)

@@ -137,8 +137,7 @@ def test_bad_device_options(tmp_path, flags, words):
                                   str(tmp_path / "r")), *words)
 
 
-def test_training_refuses_wire_resistance(tmp_path):
-    config = tmp_path / "wires.toml"
-    config.write_text("[circuit]\nwire_resistance = 10.0\n[training]\ndataset = \"xor\"\n")
-    assert_one_line_error(run_cli("train", "--config", str(config), "--out", str(tmp_path / "r")),
-                          "wire resistance", "--wire-resistance")
+def test_native_engine_refuses_wire_resistance(tmp_path):
+    assert_one_line_error(run_cli("train", "--dataset", "xor", "--engine", "native",
+                                  "--wire-resistance", "10", "--out", str(tmp_path / "r")),
+                          "wire_resistance", "ngspice")

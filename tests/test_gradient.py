@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from eqprop_analog import CircuitSpec, LayeredNetwork
-from eqprop_analog.engines import CrossEntropy, SquaredError
+from eqprop_analog.engines import CrossEntropy, Phases, SquaredError
+from eqprop_analog.engines.base import Solution
 from eqprop_analog.learning.estimators import EPEstimator
 from eqprop_analog.learning.gradcheck import Comparison, ep_gradient, finite_difference_gradient
 
@@ -87,3 +88,27 @@ def test_differential_outputs_with_cross_entropy(precise_engine, nudging):
                            nudging)
     c = Comparison.of(estimate, reference)
     assert c.cosine >= 0.9999 and c.relative_error <= 1e-3, c
+
+
+def test_ep_with_wire_resistance_uses_each_devices_own_drop(precise_engine):
+    """With resistive wires EP still gives the gradient (the wires are fixed resistors of the same
+    network), provided each device measures the voltage between its own crossing points: the
+    estimate matches finite differences through ngspice, and the drops between the logical row and
+    column nets would not."""
+    from dataclasses import replace
+
+    rng = np.random.default_rng(21)
+    spec = CircuitSpec((3, 5, 2), amplifier_gain=2.0, input_gain=2.0, wire_resistance=3000.0)
+    network = LayeredNetwork(spec)
+    g = network.initial_conductances(rng, 1e-6, 5e-5)
+    x, y = rng.uniform(0, 1, (4, 3)), rng.uniform(-0.2, 0.2, (4, 2))
+    reference = finite_difference_gradient(precise_engine, network, g, x, SquaredError(), y)
+    estimate = ep_gradient(precise_engine, network, g, x, SquaredError(), y,
+                           EPEstimator("symmetric", 1e-6))
+    c = Comparison.of(estimate, reference)
+    assert c.cosine >= 0.9999 and c.relative_error <= 1e-3, c
+    ideal_wires = LayeredNetwork(replace(spec, wire_resistance=0.0))
+    solution = precise_engine.solve(network, g, x, Phases((0.0, 1e-6, -1e-6), SquaredError(), y))
+    logical = EPEstimator("symmetric", 1e-6).gradient(
+        ideal_wires, x, Solution(solution.betas, solution.voltages[:, :, :len(ideal_wires.free_nets)]))
+    assert Comparison.of(logical, reference).relative_error > 10 * c.relative_error

@@ -159,9 +159,14 @@ def test_wire_resistance_matches_a_hand_solved_crossbar(precise_engine):
         join(col(j, n_rows - 1), out(j), segment)
         for i in range(n_rows):
             join(row(i, j), col(j, i), g[i, j])
-    hand = np.linalg.solve(a, b)[[out(j) for j in range(n_cols)]]
-    spice = precise_engine.solve(network, (g,), np.array([[0.7]])).phase(0.0)[0]
-    np.testing.assert_allclose(spice, hand, atol=1e-9, rtol=0)
+    solved = np.linalg.solve(a, b)
+    hand = solved[[out(j) for j in range(n_cols)]]
+    free = precise_engine.solve(network, (g,), np.array([[0.7]])).phase(0.0)
+    np.testing.assert_allclose(network.readout(free)[0], hand, atol=1e-9, rtol=0)
+    # the crossing points too, as the engine reports them (rows, then columns, row-major)
+    crossings = [solved[row(i, j)] for i in range(n_rows) for j in range(n_cols)] + [
+        solved[col(j, i)] for i in range(n_rows) for j in range(n_cols)]
+    np.testing.assert_allclose(free[0, n_cols:], crossings, atol=1e-9, rtol=0)
     ideal = precise_engine.solve(LayeredNetwork(CircuitSpec((1, 2))), (g,), np.array([[0.7]]))
     assert np.abs(ideal.phase(0.0)[0] - hand).max() > 1e-3  # the wires do matter here
 

@@ -71,8 +71,23 @@ class LayeredNetwork:
 
     @cached_property
     def free_nets(self) -> tuple[str, ...]:
-        """Nets whose voltages the circuit settles: hidden nodes, then output nodes, in order."""
-        return tuple(n for layer in self.hidden_nets for n in layer) + self.output_nets
+        """Nets whose voltages the circuit settles: hidden nodes, then output nodes, in order; with
+        wire resistance then every crossbar's crossing points (its row crossings, then its column
+        crossings, each in the crossbar's row-major order)."""
+        nets = tuple(n for layer in self.hidden_nets for n in layer) + self.output_nets
+        if self.spec.wire_resistance:
+            for l in range(1, self.n_crossbars + 1):
+                rows, cols = self.crossing_nets(l)
+                nets += tuple(rows.flat) + tuple(cols.flat)
+        return nets
+
+    def crossing_nets(self, layer: int) -> tuple[np.ndarray, np.ndarray]:
+        """Where device (i, j) of crossbar ``layer`` meets its row wire and its column wire (nets
+        of a crossbar with wire resistance), two arrays of the crossbar's shape."""
+        n_rows, n_cols = self.shapes[layer - 1]
+        rows = np.array([[f"w{layer}r{i}_{j}" for j in range(n_cols)] for i in range(n_rows)])
+        cols = np.array([[f"w{layer}c{j}_{i}" for j in range(n_cols)] for i in range(n_rows)])
+        return rows, cols
 
     @cached_property
     def layer_slices(self) -> tuple[slice, ...]:
@@ -253,6 +268,18 @@ class LayeredNetwork:
 
     def column_voltages(self, layer: int, free: np.ndarray) -> np.ndarray:
         return free[:, self.layer_slices[layer - 1]]
+
+    def device_drops(self, layer: int, features: np.ndarray, free: np.ndarray) -> np.ndarray:
+        """(batch, rows, columns) voltage across every device of crossbar ``layer``: row minus
+        column voltage, taken at the device's own crossing points when the wires have resistance."""
+        if not self.spec.wire_resistance:
+            rows = self.row_voltages(layer, features, free)
+            return rows[:, :, None] - self.column_voltages(layer, free)[:, None, :]
+        shape = self.shapes[layer - 1]
+        start = len(self.free_nets) - 2 * sum(r * c for r, c in self.shapes[layer - 1:])
+        size = shape[0] * shape[1]
+        rows = free[:, start:start + size].reshape(-1, *shape)
+        return rows - free[:, start + size:start + 2 * size].reshape(-1, *shape)
 
     def readout(self, free: np.ndarray) -> np.ndarray:
         """(batch, n_outputs) output signals: node voltages, or differences of the pairs."""

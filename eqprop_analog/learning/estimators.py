@@ -37,6 +37,11 @@ def energy_gradient_difference(network: LayeredNetwork, features: np.ndarray, fr
     for l in range(1, network.n_crossbars + 1):
         k = 0.5 * (1.0 if scales is None else scales[l - 1]) / features.shape[0]
         target = None if out is None else out[l - 1]
+        if network.spec.wire_resistance:  # each device's own drop, between its crossing points
+            da = network.device_drops(l, features, free_a)
+            db = network.device_drops(l, features, free_b)
+            results.append(np.einsum("bij,bij->ij", k * (da - db), da + db, out=target))
+            continue
         ca, cb = network.column_voltages(l, free_a), network.column_voltages(l, free_b)
         dc, sc = ca - cb, ca + cb
         if l == 1:  # rows are the clamped inputs and rails: the same in both states (dr = 0)

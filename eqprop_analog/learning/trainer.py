@@ -48,10 +48,6 @@ class Trainer:
         self.engine = engine
         self.run_dir = Path(run_dir)
         self.network = LayeredNetwork(config.circuit_spec(dataset.n_features, dataset.n_classes))
-        if self.network.spec.wire_resistance:
-            raise ConfigError("training with wire resistance is not supported yet (each device "
-                              "would need its own voltage drop); set wire_resistance = 0, or "
-                              "compile the trained network with --wire-resistance to simulate it")
         self.cost = make_cost(config.cost, config.softmax_gain)
         self.estimator = EPEstimator(config.estimator, config.beta)
         self.device = config.device_model()

@@ -61,32 +61,28 @@ def resistor_lines(network: LayeredNetwork, conductances: tuple[np.ndarray, ...]
         names = network.resistor_names[l - 1]
         lines.append(f"* crossbar {l}: {len(rows) - 2} rows + 2 bias rails -> {len(cols)} columns")
         if wire:
-            lines += wire_lines(l, rows, cols, wire)
+            row_points, column_points = network.crossing_nets(l)
+            lines += wire_lines(l, rows, cols, row_points, column_points, wire)
         for i, a in enumerate(rows):
             for j, b in enumerate(cols):
                 if wire:  # the device joins the crossing points of its row and its column
-                    a, b = crossing(l, "R", i, j), crossing(l, "C", j, i)
+                    a, b = row_points[i, j], column_points[i, j]
                 line = f"{names[i, j]} {a} {b} {resistance_text(g[i, j])}"
                 lines.append(f"{line} $ G={number(g[i, j])}" if annotate else line)
     return lines
 
 
-def crossing(layer: int, kind: str, wire: int, position: int) -> str:
-    """Net of wire ``wire`` (a row "R" or a column "C") of crossbar ``layer`` where it crosses
-    line ``position`` of the other kind."""
-    return f"w{layer}{kind.lower()}{wire}_{position}"
-
-
-def wire_lines(layer: int, rows: tuple[str, ...], cols: tuple[str, ...], ohms: float) -> list[str]:
+def wire_lines(layer: int, rows: tuple[str, ...], cols: tuple[str, ...], row_points: np.ndarray,
+               column_points: np.ndarray, ohms: float) -> list[str]:
     """Wire segments: each row from its driver past columns 0, 1, ...; each column past rows
     0, 1, ... and on to its neuron."""
     lines = [f"* crossbar {layer} wires: {number(ohms)} ohm per segment"]
     for i, driver in enumerate(rows):
-        nets = [driver] + [crossing(layer, "R", i, j) for j in range(len(cols))]
+        nets = [driver, *row_points[i]]
         lines += [f"RW_L{layer}_R{i}_{j} {a} {b} {number(ohms)}"
                   for j, (a, b) in enumerate(zip(nets, nets[1:]))]
     for j, neuron in enumerate(cols):
-        nets = [crossing(layer, "C", j, i) for i in range(len(rows))] + [neuron]
+        nets = [*column_points[:, j], neuron]
         lines += [f"RW_L{layer}_C{j}_{i} {a} {b} {number(ohms)}"
                   for i, (a, b) in enumerate(zip(nets, nets[1:]))]
     return lines
