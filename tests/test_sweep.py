@@ -103,3 +103,18 @@ def test_random_search_draws_within_its_ranges(tmp_path):
 def test_bad_sweep_files_are_refused(tmp_path, body, words):
     with pytest.raises(ConfigError, match=words):
         load_sweep(write_sweep(tmp_path, body))
+
+
+def test_a_sweep_runs_on_a_running_scheduler(tmp_path):
+    """--scheduler: the runs go to the workers of an existing cluster (here a local one)."""
+    import logging
+
+    from dask.distributed import LocalCluster
+
+    sweep = write_sweep(tmp_path, "[grid]\nlr = [[5e-9], [1e-8]]", "epochs = 2")
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster:
+        result = sweep_cli("sweep", sweep, "--scheduler", cluster.scheduler_address)
+    assert result.returncode == 0, result.stderr
+    table = rows(tmp_path / "sweep-results" / "results.csv")
+    assert [r["status"] for r in table] == ["ok", "ok"]
