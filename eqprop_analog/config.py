@@ -13,8 +13,9 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from eqprop_analog.circuit.spec import CircuitSpec, DiodeModel
-from eqprop_analog.devices import Device
 from eqprop_analog.data.datasets import DATASET_NAMES
+from eqprop_analog.devices import (ClippedDevice, Device, FaultyDevice, IdealDevice,
+                                   MemristorDevice, PulseResponse, QuantizedDevice, Variability)
 from eqprop_analog.engines.base import NUDGING_MODES
 from eqprop_analog.engines.nudging import COSTS
 from eqprop_analog.errors import ConfigError
@@ -143,10 +144,6 @@ class RunConfig:
 
     def device_model(self) -> Device:
         """The device model of every conductance, with this config's options."""
-        from eqprop_analog.devices import (ClippedDevice, FaultyDevice, IdealDevice,
-                                           MemristorDevice, PulseResponse, QuantizedDevice,
-                                           Variability)
-
         if self.device == "ideal":
             device = IdealDevice(self.g_min, self.g_max)
         elif self.device == "clipped":
@@ -175,10 +172,8 @@ class RunConfig:
 SECTIONS = {
     "circuit": ("hidden", "input_gain", "g_min", "g_max", "init_low", "init_high", "neuron",
                 "relu_bias", "clamp_low", "clamp_high", "diode_is", "diode_n", "diode_rs",
-                "diode_spread",
-                "bias_rail", "amplifier_gain", "amplifier_open_loop_gain", "differential_outputs",
-                "ideal_diodes",
-                "wire_resistance"),
+                "diode_spread", "bias_rail", "amplifier_gain", "amplifier_open_loop_gain",
+                "differential_outputs", "ideal_diodes", "wire_resistance"),
     "training": ("dataset", "epochs", "batch_size", "beta", "estimator", "nudging", "cost",
                  "softmax_gain", "target_high", "target_low", "lr", "lr_decay", "seed",
                  "test_fraction", "data_dir"),

@@ -8,8 +8,8 @@ with the sign of beta drawn per mini-batch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
