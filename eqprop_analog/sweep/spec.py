@@ -18,9 +18,7 @@ Option names are those of a run config (any table). A file has a grid or a rando
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 import math
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -36,14 +34,9 @@ DISTRIBUTIONS = ("uniform", "log_uniform", "choice")
 
 @dataclass(frozen=True)
 class RunPoint:
-    """One run of a sweep: the options it sets (swept ones and the seed) and a stable id."""
+    """One run of a sweep: the options it sets (the swept ones and the seed)."""
 
     values: dict
-
-    @property
-    def run_id(self) -> str:
-        text = json.dumps(self.values, sort_keys=True)
-        return hashlib.sha1(text.encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
