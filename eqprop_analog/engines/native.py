@@ -24,13 +24,12 @@ import torch
 
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.engines.base import Phases, Solution
-from eqprop_analog.engines.diode import Diode, SeriesDiode
 from eqprop_analog.engines.ideal import coordinate_descent
+from eqprop_analog.engines.neurons import hidden_neurons
 from eqprop_analog.engines.torch_costs import cost_derivatives, cost_terms
 from eqprop_analog.errors import ConfigError, SolverError
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
-CLAMPED = 1e30  # S: the small-signal conductance of an ideal diode that conducts
 
 
 @dataclass(frozen=True)
@@ -117,11 +116,9 @@ class NativeCircuit:
         self.half_conductance = [0.5 * c for c in self.conductance]
         self.rail_energy = sum(0.5 * float((rails * rails) @ g[-2:].sum(1)) for g in self.g)
         self.output_diagonal = torch.diag(self.conductance[-1])
-        fixed = _fixed_parts(network, dtype)
-        self.diodes, self.readout_matrix = fixed.diodes, fixed.readout_matrix
-        self.vte = fixed.vte
-        self.relu_signs, self.relu_bias = fixed.relu_signs, fixed.relu_bias
-        self.lower, self.upper = fixed.lower, fixed.upper
+        self.neurons = hidden_neurons(network, dtype)
+        self.lower, self.upper = self.neurons.lower, self.neurons.upper
+        self.readout_matrix = _readout_matrix(network, dtype)
 
     # -- pieces ---------------------------------------------------------------------------------------
     def split(self, v: torch.Tensor) -> list[torch.Tensor]:
@@ -152,34 +149,6 @@ class NativeCircuit:
             return drive.current
         return torch.addmm(self.rail_current[layer], cols[layer - 1], self.couplings[layer - 1])
 
-    def _diode_current(self, layer: int, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(current into the nodes, minus its derivative in the node voltage) of the neuron diodes
-        of hidden layer ``layer``. An ideal diode that holds its node at a bound acts, for small
-        changes, as an infinite conductance to that bound (used by the adjoint); its current is
-        whatever KCL needs and is not part of the residual."""
-        spec = self.network.spec
-        if spec.ideal_diodes:
-            held = (c <= self.lower[layer] + 1e-12) | (c >= self.upper[layer] - 1e-12)
-            return torch.zeros_like(c), torch.where(held, CLAMPED, 0.0).to(c.dtype)
-        if spec.neuron == "relu":
-            sign = self.relu_signs[layer]
-            # junction voltage, either way round
-            i, g = self.diodes[layer][0].current(
-                torch.addcmul(self.relu_bias[layer], sign, c, value=-1.0))
-            return sign * i, g
-        low, high = self.diodes[layer]
-        i_low, g_low = low.current(spec.clamp_low - c)
-        i_high, g_high = high.current(c - spec.clamp_high)
-        return i_low - i_high, g_low + g_high
-
-    def _diode_energy(self, layer: int, c: torch.Tensor) -> torch.Tensor:
-        spec = self.network.spec
-        if spec.neuron == "relu":
-            return self.diodes[layer][0].co_content(
-                torch.addcmul(self.relu_bias[layer], self.relu_signs[layer], c, value=-1.0))
-        low, high = self.diodes[layer]
-        return low.co_content(spec.clamp_low - c) + high.co_content(c - spec.clamp_high)
-
     def starting_point(self, drive: Drive) -> list[torch.Tensor]:
         """A first guess of the free state: one feed-forward pass of the circuit in which each
         diode is ideal and switches where the real one conducts strongly (its small-signal
@@ -188,21 +157,9 @@ class NativeCircuit:
         cols = [torch.zeros(len(drive.current), size, dtype=self.dtype) for size in self.sizes]
         for l in range(self.n_layers):
             free = self.pushed_current(l, cols, drive) / self.conductance[l]
-            cols[l] = free if l == self.n_layers - 1 else torch.clamp(free, *self._switching(l))
+            cols[l] = (free if l == self.n_layers - 1
+                       else torch.clamp(free, *self.neurons.switching(l, self.conductance[l])))
         return cols
-
-    def _switching(self, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Node voltages beyond which the neuron diodes of hidden layer ``layer`` conduct."""
-        spec = self.network.spec
-        if spec.ideal_diodes:
-            return self.lower[layer], self.upper[layer]
-        on = [self.vte * (torch.log(self.conductance[layer] * (self.vte / d.csat)) + 2.0)
-              for d in self.diodes[layer]]
-        if spec.neuron == "relu":
-            sign = self.relu_signs[layer]
-            knee = self.relu_bias[layer] - on[0]
-            return torch.where(sign > 0, knee, -math.inf), torch.where(sign > 0, math.inf, -knee)
-        return spec.clamp_low - on[0], spec.clamp_high + on[1]
 
     # -- equations ----------------------------------------------------------------------------------
     def linearize(self, cols: list[torch.Tensor], drive: Drive, nudge: Nudge) -> Linearization:
@@ -214,7 +171,7 @@ class NativeCircuit:
                               value=-1.0)
             if l < last:
                 f = f.addmm_(cols[l + 1], self.couplings_t[l])  # fed back by the amplifier above
-                i, g = self._diode_current(l, c)
+                i, g = self.neurons.current(l, c)
                 f += i
                 diagonals.append(g + self.conductance[l])
             else:
@@ -251,7 +208,7 @@ class NativeCircuit:
                                    value=-1.0)
             total = total - (pushed * c).sum(1)
             if l < last:
-                total = total + self._diode_energy(l, c).sum(1)
+                total = total + self.neurons.co_content(l, c).sum(1)
         if nudge.currents is not None:
             total = total - (nudge.currents * cols[-1]).sum(1)
         elif nudge.beta is not None:
@@ -329,7 +286,7 @@ class NativeCircuit:
             # Near the solution the error left after a full step s is about C s^2 (quadratic
             # convergence), C estimated from the last two steps and never below the diodes' own
             # curvature 1/(N Vt): stop once that estimate is within the tolerance.
-            contraction = max(largest / previous ** 2, 1.0 / self.vte)
+            contraction = max(largest / previous ** 2, 1.0 / self.neurons.vte)
             if largest <= options.tolerance or contraction * largest ** 2 <= options.tolerance:
                 return cols, iteration
             previous = largest
@@ -352,50 +309,17 @@ class NativeCircuit:
         return t
 
 
-@dataclass(frozen=True)
-class _FixedParts:
-    """What the equations take from the network but not from its conductances."""
-
-    diodes: list[tuple[Diode | SeriesDiode, ...]]  # per hidden layer: relu (one), clamp (low, high)
-    vte: float  # N Vt, the same for every diode
-    readout_matrix: torch.Tensor | None  # readout = V_out @ R^T; None: the outputs themselves
-    relu_signs: list[torch.Tensor]  # +1: held up by a diode from +bias, -1: down to -bias
-    relu_bias: list[torch.Tensor]
-    lower: list[torch.Tensor]  # the voltage range ideal diodes allow each hidden node
-    upper: list[torch.Tensor]
-
-
-@lru_cache(maxsize=16)  # built once per network, not once per mini-batch
-def _fixed_parts(network: LayeredNetwork, dtype: torch.dtype) -> _FixedParts:
-    spec = network.spec
-    readout = None
-    if spec.differential_outputs:
-        n_out = spec.n_outputs
-        readout = torch.zeros(n_out, 2 * n_out, dtype=dtype)
-        readout[torch.arange(n_out), 2 * torch.arange(n_out)] = 1.0
-        readout[torch.arange(n_out), 2 * torch.arange(n_out) + 1] = -1.0
-    signs, biases, lower, upper = [], [], [], []
-    inf = float("inf")
-    for size in network.shapes[1:]:
-        sign = torch.ones(size[0] - 2, dtype=dtype)
-        sign[1::2] = -1.0  # even relu units face +bias, odd ones -bias
-        signs.append(sign)
-        biases.append(torch.full_like(sign, spec.relu_bias))
-        if spec.neuron == "relu":
-            lower.append(torch.where(sign > 0, spec.relu_bias, -inf).to(dtype))
-            upper.append(torch.where(sign > 0, inf, -spec.relu_bias).to(dtype))
-        else:
-            lower.append(torch.full_like(sign, spec.clamp_low))
-            upper.append(torch.full_like(sign, spec.clamp_high))
-    diodes = []
-    for currents in network.saturation_currents:  # one Diode per kind, IS per node
-        kinds = [Diode(torch.as_tensor(row, dtype=dtype), spec.diode.emission_coefficient)
-                 for row in currents]
-        if spec.diode.series_resistance > 0:
-            kinds = [SeriesDiode(d, spec.diode.series_resistance) for d in kinds]
-        diodes.append(tuple(kinds))
-    vte = Diode(spec.diode.saturation_current, spec.diode.emission_coefficient).vte
-    return _FixedParts(diodes, vte, readout, signs, biases, lower, upper)
+@lru_cache(maxsize=16)
+def _readout_matrix(network: LayeredNetwork, dtype: torch.dtype) -> torch.Tensor | None:
+    """R with readout = V_out @ R^T for differential outputs; None where the outputs are read
+    directly."""
+    if not network.spec.differential_outputs:
+        return None
+    n_out = network.spec.n_outputs
+    readout = torch.zeros(n_out, 2 * n_out, dtype=dtype)
+    readout[torch.arange(n_out), 2 * torch.arange(n_out)] = 1.0
+    readout[torch.arange(n_out), 2 * torch.arange(n_out) + 1] = -1.0
+    return readout
 
 
 def _cholesky_apply(factor: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
