@@ -26,7 +26,7 @@ from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.engines.base import Phases, Solution
 from eqprop_analog.engines.ideal import coordinate_descent
 from eqprop_analog.engines.neurons import hidden_neurons
-from eqprop_analog.engines.torch_costs import cost_derivatives, cost_terms
+from eqprop_analog.engines.torch_costs import cost_derivatives, cost_value
 from eqprop_analog.errors import ConfigError, SolverError
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
@@ -212,8 +212,8 @@ class NativeCircuit:
         if nudge.currents is not None:
             total = total - (nudge.currents * cols[-1]).sum(1)
         elif nudge.beta is not None:
-            total = total + nudge.beta * cost_terms(nudge.cost, self.readout(cols[-1]),
-                                                    nudge.targets)[0]
+            total = total + nudge.beta * cost_value(nudge.cost, self.readout(cols[-1]),
+                                                    nudge.targets)
         return total
 
     def solve_linear(self, lin: Linearization, rhs: list[torch.Tensor]

@@ -10,27 +10,28 @@ from eqprop_analog.engines.nudging import CrossEntropy, SquaredError
 from eqprop_analog.errors import ConfigError
 
 
-def cost_terms(cost, readout: torch.Tensor, targets: torch.Tensor
-               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(C, dC/dr, d2C/dr2) per sample, shapes (B,), (B, K), (B, K, K)."""
+def cost_value(cost, readout: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """C per sample, shape (B,)."""
     if isinstance(cost, SquaredError):
-        eye = torch.eye(readout.shape[-1], dtype=readout.dtype).expand(len(readout), -1, -1)
-        return 0.5 * ((readout - targets) ** 2).sum(-1), readout - targets, eye
+        return 0.5 * ((readout - targets) ** 2).sum(-1)
     if isinstance(cost, CrossEntropy):
         z = cost.gain * readout
-        p = torch.softmax(z, dim=-1)
-        value = torch.logsumexp(z, dim=-1) - (targets * z).sum(-1)
-        hessian = cost.gain ** 2 * (torch.diag_embed(p) - p[:, :, None] * p[:, None, :])
-        return value, cost.gain * (p - targets), hessian
-    raise ConfigError(f"the native engine has no rule for cost {type(cost).__name__}")
+        return torch.logsumexp(z, dim=-1) - (targets * z).sum(-1)
+    raise _unknown(cost)
 
 
 def cost_derivatives(cost, readout: torch.Tensor, targets: torch.Tensor
                      ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(dC/dr, d2C/dr2) per sample, without the cost itself (what each Newton step needs)."""
+    """(dC/dr, d2C/dr2) per sample, shapes (B, K) and (B, K, K)."""
+    if isinstance(cost, SquaredError):
+        eye = torch.eye(readout.shape[-1], dtype=readout.dtype).expand(len(readout), -1, -1)
+        return readout - targets, eye
     if isinstance(cost, CrossEntropy):
         p = torch.softmax(cost.gain * readout, dim=-1)
         hessian = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]
         return cost.gain * (p - targets), hessian.mul_(cost.gain ** 2)
-    _, grad, hessian = cost_terms(cost, readout, targets)
-    return grad, hessian
+    raise _unknown(cost)
+
+
+def _unknown(cost) -> ConfigError:
+    return ConfigError(f"the native engine has no rule for cost {type(cost).__name__}")
