@@ -63,11 +63,10 @@ class Nudge:
 
 @dataclass(frozen=True)
 class Drive:
-    """The clamped inputs of a batch and what they contribute to the first crossbar, computed once
+    """What the clamped inputs of a batch contribute to the first crossbar, computed once
     per batch: the current they and the rails push into each first-layer node (for zero node
     voltages) and the inputs' share of the co-content."""
 
-    voltages: torch.Tensor  # (B, 2 n_inputs)
     current: torch.Tensor  # (B, C_1)
     energy: torch.Tensor  # (B,)
 
@@ -140,7 +139,7 @@ class NativeCircuit:
 
     def drive(self, input_voltages: torch.Tensor) -> Drive:
         g = self.g[0][:-2]
-        return Drive(input_voltages, torch.addmm(self.rail_current[0], input_voltages, g),
+        return Drive(torch.addmm(self.rail_current[0], input_voltages, g),
                      0.5 * (input_voltages * input_voltages) @ g.sum(1))
 
     def pushed_current(self, layer: int, cols: list[torch.Tensor], drive: Drive) -> torch.Tensor:
@@ -365,8 +364,7 @@ class NativeEngine:
             k, batch = len(nudged_betas), len(x)
             beta = torch.tensor(nudged_betas, dtype=self.dtype).repeat_interleave(batch)
             targets = torch.as_tensor(phases.targets, dtype=self.dtype).repeat(k, 1)
-            stacked = Drive(drive.voltages.repeat(k, 1), drive.current.repeat(k, 1),
-                            drive.energy.repeat(k))
+            stacked = Drive(drive.current.repeat(k, 1), drive.energy.repeat(k))
             start = [c.repeat(k, 1) for c in free]
             if phases.mode == "current":
                 nudge = Nudge(currents=-beta[:, None]
