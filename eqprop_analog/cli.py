@@ -39,6 +39,9 @@ def _circuit_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--g-min", type=float, help="smallest conductance, S")
     group.add_argument("--g-max", type=float, help="largest conductance, S")
     group.add_argument("--neuron", choices=("relu", "clamp"), help="hidden neuron circuit")
+    group.add_argument("--signed-weights", choices=("doubled-inputs", "differential-pairs"),
+                       help="signed weights from inputs driven at +A x and -A x (default), or "
+                       "from every unit being a pair of nodes, w = G+ - G-")
     group.add_argument("--amplifier-gain", type=float, help="gain of the bidirectional amplifiers "
                        "after each hidden layer (0: none)")
     group.add_argument("--amplifier-open-loop-gain", type=float,
@@ -134,7 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _circuit_overrides(args) -> dict:
     return {"input_gain": args.input_gain, "g_min": args.g_min, "g_max": args.g_max,
-            "neuron": args.neuron, "amplifier_gain": args.amplifier_gain,
+            "neuron": args.neuron, "signed_weights": args.signed_weights,
+            "amplifier_gain": args.amplifier_gain,
             "amplifier_open_loop_gain": args.amplifier_open_loop_gain,
             "diode_spread": args.diode_spread, "wire_resistance": args.wire_resistance,
             "differential_outputs": args.differential_outputs, "ideal_diodes": args.ideal_diodes}

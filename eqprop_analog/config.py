@@ -40,6 +40,7 @@ class RunConfig:
     init_low: float = 1e-6
     init_high: float = 2e-5
     neuron: str = "relu"
+    signed_weights: str = "doubled-inputs"  # or "differential-pairs": w = G+ - G- on two columns
     relu_bias: float = 0.45  # about the diode's turn-on voltage: knee near 0 V
     clamp_low: float = -0.5
     clamp_high: float = 0.5
@@ -133,7 +134,8 @@ class RunConfig:
         """The circuit with these layer sizes and this config's circuit options."""
         return CircuitSpec(
             layers=tuple(layers), input_gain=self.input_gain,
-            g_min=self.g_min, g_max=self.g_max, neuron=self.neuron, relu_bias=self.relu_bias,
+            g_min=self.g_min, g_max=self.g_max, neuron=self.neuron,
+            signed_weights=self.signed_weights, relu_bias=self.relu_bias,
             clamp_low=self.clamp_low, clamp_high=self.clamp_high,
             diode=DiodeModel(self.diode_is, self.diode_n, self.diode_rs), bias_rail=self.bias_rail,
             amplifier_gain=self.amplifier_gain or None,
@@ -171,7 +173,7 @@ class RunConfig:
 
 SECTIONS = {
     "circuit": ("hidden", "input_gain", "g_min", "g_max", "init_low", "init_high", "neuron",
-                "relu_bias", "clamp_low", "clamp_high", "diode_is", "diode_n", "diode_rs",
+                "signed_weights", "relu_bias", "clamp_low", "clamp_high", "diode_is", "diode_n", "diode_rs",
                 "diode_spread", "bias_rail", "amplifier_gain", "amplifier_open_loop_gain",
                 "differential_outputs", "ideal_diodes", "wire_resistance"),
     "training": ("dataset", "epochs", "batch_size", "beta", "estimator", "nudging", "cost",

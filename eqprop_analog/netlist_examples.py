@@ -1,4 +1,5 @@
-"""The example netlists kept in netlists/: seeded networks of the XOR, iris and digits sizes.
+"""The example netlists kept in netlists/: seeded networks of the XOR, iris and digits sizes, and
+the iris network with its weights as differential pairs.
 
 A test regenerates them and fails if the files drift from what the compiler writes now;
 ``python -m eqprop_analog.netlist_examples`` rewrites them after an intended change.
@@ -6,6 +7,7 @@ A test regenerates them and fails if the files drift from what the compiler writ
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,12 +17,15 @@ from eqprop_analog.config import RunConfig
 from eqprop_analog.spice.netlist import write_netlist
 
 NETLISTS_DIR = Path(__file__).resolve().parents[1] / "netlists"
-EXAMPLES = {"xor": (2, 8, 2), "iris": (4, 16, 3), "digits": (64, 64, 10)}
+EXAMPLES = {"xor": (2, 8, 2), "iris": (4, 16, 3), "digits": (64, 64, 10),
+            "iris-pairs": (4, 16, 3)}
+OPTIONS = {"iris-pairs": {"signed_weights": "differential-pairs"}}  # beyond the defaults
 
 
 def example_network(name: str) -> tuple[LayeredNetwork, tuple[np.ndarray, ...]]:
-    """The network of the example ``name`` with the default options, conductances from seed 0."""
-    config = RunConfig()
+    """The network of the example ``name`` with the default options (and those in
+    :data:`OPTIONS`), conductances from seed 0."""
+    config = replace(RunConfig(), **OPTIONS.get(name, {}))
     network = LayeredNetwork(config.spec_for(EXAMPLES[name]))
     g = network.initial_conductances(np.random.default_rng(0), config.init_low, config.init_high)
     return network, g

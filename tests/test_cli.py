@@ -141,3 +141,20 @@ def test_native_engine_refuses_wire_resistance(tmp_path):
     assert_one_line_error(run_cli("train", "--dataset", "xor", "--engine", "native",
                                   "--wire-resistance", "10", "--out", str(tmp_path / "r")),
                           "wire_resistance", "ngspice")
+
+
+def test_train_with_differential_pairs_exports_their_netlist(tmp_path):
+    result = run_cli("train", "--dataset", "iris", "--hidden", "6", "--epochs", "2",
+                     "--engine", "native", "--signed-weights", "differential-pairs",
+                     "--out", str(tmp_path / "run"), "--json")
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "run" / "network.cir").read_text()
+    assert text.count(" BIDIR_DIFF_AMP gain=") == 6 and "E_IN" not in text
+    assert text.count("\nR_L1_") == (4 + 2) * 12  # single-ended inputs, two columns per unit
+
+
+def test_differential_pairs_with_ideal_diodes(tmp_path):
+    config = tmp_path / "pairs.toml"
+    config.write_text('[circuit]\nsigned_weights = "differential-pairs"\nideal_diodes = true\n')
+    assert_one_line_error(run_cli("train", "--config", str(config)), "ideal diodes",
+                          "doubled-inputs")

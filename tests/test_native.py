@@ -61,6 +61,18 @@ CIRCUITS = {
     "clamp-rs": (lambda n: (n, n.initial_conductances(np.random.default_rng(6), 1e-6, 5e-5)))(
         LayeredNetwork(CircuitSpec((6, 9, 7, 3), neuron="clamp", clamp_low=-0.1, clamp_high=0.1,
                                    input_gain=4.0, diode=DiodeModel(1e-8, 1.2, 2000.0)))),
+    # weights as differential pairs: floating neurons, differential amplifiers, paired outputs
+    "pairs-relu": (lambda n: (n, n.initial_conductances(np.random.default_rng(1), 1e-6, 5e-5)))(
+        LayeredNetwork(CircuitSpec((5, 12, 4), signed_weights="differential-pairs"))),
+    "pairs-relu-amp": (lambda n: (n, n.initial_conductances(np.random.default_rng(1), 1e-6,
+                                                            5e-5)))(
+        LayeredNetwork(CircuitSpec((5, 8, 6, 3), amplifier_gain=2.0,
+                                   signed_weights="differential-pairs"))),
+    "pairs-clamp-spread-rs": (lambda n: (n, n.initial_conductances(np.random.default_rng(1), 1e-6,
+                                                                   5e-5)))(
+        LayeredNetwork(CircuitSpec((6, 9, 7, 3), neuron="clamp", clamp_low=-0.1, clamp_high=0.1,
+                                   diode=DiodeModel(1e-8, 1.2, 300.0), diode_spread=1.0,
+                                   signed_weights="differential-pairs"))),
 }
 
 
@@ -118,6 +130,27 @@ def test_implicit_gradient_matches_finite_differences(precise_engine, native, am
         exact = implicit_gradient(network, g, x, free, SquaredError(), y)
         c = Comparison.of(exact, reference)
         assert c.cosine > 0.999999 and c.relative_error < 1e-5, (engine.name, c)
+
+
+@pytest.mark.parametrize("neuron, amplifier", [("relu", None), ("clamp", 3.0)])
+def test_differential_pairs_gradients_match_finite_differences(precise_engine, native, neuron,
+                                                               amplifier):
+    """With every weight a pair G+ - G-, the implicit gradient (on both engines' states) and
+    symmetric EP through ngspice match finite differences: the differential amplifiers keep an
+    energy function."""
+    rng = np.random.default_rng(11)
+    network = LayeredNetwork(CircuitSpec((4, 6, 5, 3), neuron=neuron, amplifier_gain=amplifier,
+                                         input_gain=2.0, signed_weights="differential-pairs"))
+    g = network.initial_conductances(rng, 1e-6, 5e-5)
+    x, y = rng.uniform(0, 1, (5, 4)), rng.uniform(-0.2, 0.2, (5, 3))
+    reference = finite_difference_gradient(precise_engine, network, g, x, SquaredError(), y)
+    for engine in (native, precise_engine):
+        free = engine.solve(network, g, x).phase(0.0)
+        c = Comparison.of(implicit_gradient(network, g, x, free, SquaredError(), y), reference)
+        assert c.cosine > 0.999999 and c.relative_error < 1e-5, (engine.name, c)
+    c = Comparison.of(ep_gradient(precise_engine, network, g, x, SquaredError(), y,
+                                  EPEstimator("symmetric", 1e-6)), reference)
+    assert c.cosine >= 0.9999 and c.relative_error <= 1e-3, c
 
 
 def test_symmetric_ep_on_native_converges_to_the_implicit_gradient(native):

@@ -95,6 +95,50 @@ def test_kirchhoff_current_law_holds_at_every_hidden_node(precise_engine, rng, n
         assert np.abs(residual).max() < 1e-8 * scale
 
 
+def _difference(pairs):
+    """V(+) - V(-) of nodes listed in pairs."""
+    return pairs[:, 0::2] - pairs[:, 1::2]
+
+
+@pytest.mark.parametrize("neuron,amplifier", [("relu", None), ("clamp", 3.0)])
+def test_kirchhoff_current_law_holds_at_every_node_of_differential_pairs(precise_engine, rng,
+                                                                          neuron, amplifier):
+    """Weights as pairs G+ - G-: every unit is two nodes, its diodes sit across them (in series
+    with bias sources on the - node) and its amplifier drives the next row with a (V+ - V-),
+    drawing a times the row's current from the + node and returning it to the - node."""
+    spec = CircuitSpec((4, 6, 5, 3), neuron=neuron, amplifier_gain=amplifier, input_gain=2.0,
+                       signed_weights="differential-pairs")
+    network = LayeredNetwork(spec)
+    assert network.shapes == ((4 + 2, 12), (6 + 2, 10), (5 + 2, 6))
+    g = network.initial_conductances(rng, 1e-6, 5e-5)
+    x = rng.uniform(0, 1, (8, 4))
+    free = precise_engine.solve(network, g, x).phase(0.0)
+    a = amplifier or 1.0
+    for layer in range(1, len(spec.hidden) + 1):
+        v = network.column_voltages(layer, free)
+        u = _difference(v)
+        below = (2.0 * x if layer == 1  # inputs: +A x only
+                 else a * _difference(network.column_voltages(layer - 1, free)))
+        rows = np.concatenate([below, np.tile([1.0, -1.0], (8, 1))], axis=1)
+        into = np.einsum("bij,ij->bj", rows[:, :, None] - v[:, None, :], g[layer - 1])
+        row_current = np.einsum("bjk,jk->bj", a * u[:, :, None]
+                                - network.column_voltages(layer + 1, free)[:, None, :],
+                                g[layer][:-2])
+        if neuron == "relu":
+            across = _diode_current(spec.relu_bias - u, spec)  # into the + node
+        else:
+            across = (_diode_current(spec.clamp_low - u, spec)
+                      - _diode_current(u - spec.clamp_high, spec))
+        residual_plus = into[:, 0::2] - a * row_current + across
+        residual_minus = into[:, 1::2] + a * row_current - across
+        scale = np.abs(into).max()
+        assert np.abs(residual_plus).max() < 1e-8 * scale
+        assert np.abs(residual_minus).max() < 1e-8 * scale
+    text = netlist_text(network, g)
+    assert "\nR_L1_002_003 in_002 h1_001n " in text  # row 2 = +x_2, column 3 = unit 1's - node
+    assert "E_IN" not in text  # no inverted inputs
+
+
 def test_differential_outputs_read_pairs(engine, rng):
     network = LayeredNetwork(CircuitSpec((3, 4, 2), differential_outputs=True))
     g = network.initial_conductances(rng)
@@ -113,8 +157,10 @@ def test_mnist_size_netlist_compiles_and_loads(engine, rng):
     assert v.shape == (2, 110) and np.all(np.isfinite(v))
 
 
-def test_graph_holds_every_element_and_is_connected(rng):
-    network = LayeredNetwork(CircuitSpec((3, 4, 2), amplifier_gain=2.0))
+@pytest.mark.parametrize("signed_weights", ["doubled-inputs", "differential-pairs"])
+def test_graph_holds_every_element_and_is_connected(rng, signed_weights):
+    network = LayeredNetwork(CircuitSpec((3, 4, 2), amplifier_gain=2.0,
+                                         signed_weights=signed_weights))
     g = network.initial_conductances(rng)
     graph = network.to_graph(g)
     resistors = [d for _, _, d in graph.edges(data=True) if d["kind"] == "R"]

@@ -1,10 +1,11 @@
 """Layered resistive network: node names, element names and the layout of the conductances.
 
 A :class:`LayeredNetwork` is the single description that the netlist writer, the engines and the
-learning rules share. Crossbar ``l`` (1-based) joins the *row nets* of layer l-1 (the doubled input
-sources for l = 1, otherwise the hidden nodes, or their amplifier outputs) plus the two bias rails to
-the *column nets* of layer l. Its conductances form a matrix of shape (n_rows + 2, n_cols); the last
-two rows are the bias conductances to the positive and the negative rail.
+learning rules share. Crossbar ``l`` (1-based) joins the *row nets* of layer l-1 (the input sources
+for l = 1, otherwise the hidden nodes, or their amplifier outputs) plus the two bias rails to the
+*column nets* of layer l. Its conductances form a matrix of shape (n_rows + 2, n_cols); the last two
+rows are the bias conductances to the positive and the negative rail. With differential pairs each
+unit of layer l has two column nets, its + node and its - node, next to each other.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ GROUND = "0"
 RAIL_P, RAIL_N = "rail_p", "rail_n"
 DIODE_MODEL = "DNEURON"
 AMPLIFIER_SUBCKT = "BIDIR_AMP"
+DIFFERENTIAL_AMPLIFIER_SUBCKT = "BIDIR_DIFF_AMP"
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class Element:
 
     name: str
     kind: str  # "V" source, "E" VCVS, "R" resistor, "D" diode, "X" amplifier subcircuit
-    nets: tuple[str, ...]
+    nets: tuple[str, ...]  # an amplifier's input net(s), then its output net
     value: float | None = None
     model: str | None = None
     parameters: tuple[tuple[str, float], ...] = ()  # further subcircuit parameters
@@ -51,21 +53,30 @@ class LayeredNetwork:
     # -- nets -------------------------------------------------------------------------------------
     @cached_property
     def input_nets(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """Nets driven by +A x_i and by -A x_i."""
+        """Nets driven by +A x_i and by -A x_i (none of the latter with differential pairs)."""
         w = _width(self.spec.n_inputs)
+        if self.spec.pairs:
+            return tuple(f"in_{i:0{w}d}" for i in range(self.spec.n_inputs)), ()
         return (tuple(f"in_{i:0{w}d}p" for i in range(self.spec.n_inputs)),
                 tuple(f"in_{i:0{w}d}n" for i in range(self.spec.n_inputs)))
 
     @cached_property
-    def hidden_nets(self) -> tuple[tuple[str, ...], ...]:
+    def hidden_units(self) -> tuple[tuple[str, ...], ...]:
+        """Names of the hidden units, per layer: their net, or the stem of their pair of nets."""
         return tuple(tuple(f"h{l}_{j:0{_width(n)}d}" for j in range(n))
                      for l, n in enumerate(self.spec.hidden, start=1))
+
+    @cached_property
+    def hidden_nets(self) -> tuple[tuple[str, ...], ...]:
+        """Nets of the hidden nodes, per layer: one per unit, or each unit's + and - node."""
+        suffixes = "pn" if self.spec.pairs else ("",)
+        return tuple(tuple(u + s for u in units for s in suffixes) for units in self.hidden_units)
 
     @cached_property
     def output_nets(self) -> tuple[str, ...]:
         n = self.spec.n_outputs
         w = _width(n)
-        if self.spec.differential_outputs:
+        if self.spec.paired_outputs:
             return tuple(f"out_{k:0{w}d}{s}" for k in range(n) for s in "pn")
         return tuple(f"out_{k:0{w}d}" for k in range(n))
 
@@ -102,11 +113,10 @@ class LayeredNetwork:
         """Row nets of crossbar ``layer`` (1-based), bias rails excluded."""
         if layer == 1:
             plus, minus = self.input_nets
-            return tuple(n for pair in zip(plus, minus) for n in pair)
-        nets = self.hidden_nets[layer - 2]
-        if self.spec.amplifier_gain is not None:
-            return tuple(n + "a" for n in nets)
-        return nets
+            return tuple(n for pair in zip(plus, minus) for n in pair) if minus else plus
+        if self.spec.pairs or self.spec.amplifier_gain is not None:
+            return tuple(u + "a" for u in self.hidden_units[layer - 2])
+        return self.hidden_nets[layer - 2]
 
     def column_nets(self, layer: int) -> tuple[str, ...]:
         return self.hidden_nets[layer - 1] if layer < self.n_crossbars else self.output_nets
@@ -139,8 +149,8 @@ class LayeredNetwork:
 
     @cached_property
     def saturation_currents(self) -> tuple[np.ndarray, ...]:
-        """IS of every neuron diode, per hidden layer an array (diodes per node, nodes): one relu
-        diode per node, or the clamp's low and high diodes. All IS unless ``diode_spread`` > 0."""
+        """IS of every neuron diode, per hidden layer an array (diodes per unit, units): one relu
+        diode per unit, or the clamp's low and high diodes. All IS unless ``diode_spread`` > 0."""
         spec = self.spec
         per_node = 1 if spec.neuron == "relu" else 2
         mean, spread = spec.diode.saturation_current, spec.diode_spread
@@ -164,46 +174,81 @@ class LayeredNetwork:
         spec = self.spec
         elements = [Element("V_RAIL_P", "V", (RAIL_P, GROUND), spec.bias_rail),
                     Element("V_RAIL_N", "V", (RAIL_N, GROUND), -spec.bias_rail)]
-        if spec.hidden:
+        if spec.hidden and not spec.pairs:  # bias sources shared by all single-ended units
             if spec.neuron == "relu":
                 elements += [Element("V_DBIAS_P", "V", ("dbias_p", GROUND), spec.relu_bias),
                              Element("V_DBIAS_N", "V", ("dbias_n", GROUND), -spec.relu_bias)]
             else:
                 elements += [Element("V_CLAMP_HI", "V", ("clamp_hi", GROUND), spec.clamp_high),
                              Element("V_CLAMP_LO", "V", ("clamp_lo", GROUND), spec.clamp_low)]
-        open_loop = (() if spec.amplifier_open_loop_gain is None
-                     else (("open_loop", spec.amplifier_open_loop_gain),))
-        for l, nets in enumerate(self.hidden_nets, start=1):
-            w = _width(len(nets))
-            for j, net in enumerate(nets):
+        neuron = self._pair_neuron if spec.pairs else self._single_neuron
+        for l, units in enumerate(self.hidden_units, start=1):
+            w = _width(len(units))
+            for j, unit in enumerate(units):
                 tag = f"L{l}_{j:0{w}d}"
-                if spec.neuron == "relu":
-                    # even units are held above the positive bias, odd units below the negative one
-                    anode, cathode = ("dbias_p", net) if j % 2 == 0 else (net, "dbias_n")
-                    elements.append(Element(f"D_{tag}", "D", (anode, cathode),
-                                            model=self.diode_model_name(l, j)))
-                else:
-                    elements.append(Element(f"D_{tag}H", "D", (net, "clamp_hi"),
-                                            model=self.diode_model_name(l, j, "H")))
-                    elements.append(Element(f"D_{tag}L", "D", ("clamp_lo", net),
-                                            model=self.diode_model_name(l, j, "L")))
-                if spec.amplifier_gain is not None:
-                    elements.append(Element(f"X_A{tag}", "X", (net, net + "a"), spec.amplifier_gain,
-                                            model=AMPLIFIER_SUBCKT, parameters=open_loop))
+                elements += neuron(l, j, tag, unit)
+                elements += self._amplifier(tag, unit)
         return elements
 
+    def _single_neuron(self, layer: int, j: int, tag: str, net: str) -> list[Element]:
+        """Diodes from one node to the shared bias sources: even relu units are held above the
+        positive bias, odd ones below the negative bias; clamp units between both clamp sources."""
+        if self.spec.neuron == "relu":
+            anode, cathode = ("dbias_p", net) if j % 2 == 0 else (net, "dbias_n")
+            return [Element(f"D_{tag}", "D", (anode, cathode),
+                            model=self.diode_model_name(layer, j))]
+        return [Element(f"D_{tag}H", "D", (net, "clamp_hi"),
+                        model=self.diode_model_name(layer, j, "H")),
+                Element(f"D_{tag}L", "D", ("clamp_lo", net),
+                        model=self.diode_model_name(layer, j, "L"))]
+
+    def _pair_neuron(self, layer: int, j: int, tag: str, unit: str) -> list[Element]:
+        """Diodes across a pair, each in series with a bias source stacked on the - node, so that
+        they act on the difference u = V(+) - V(-): a relu unit is held above about relu_bias, a
+        clamp unit between clamp_low and clamp_high."""
+        spec, plus, minus = self.spec, unit + "p", unit + "n"
+        if spec.neuron == "relu":
+            return [Element(f"V_DBIAS_{tag}", "V", (unit + "b", minus), spec.relu_bias),
+                    Element(f"D_{tag}", "D", (unit + "b", plus),
+                            model=self.diode_model_name(layer, j))]
+        return [Element(f"V_CLAMP_HI_{tag}", "V", (unit + "h", minus), spec.clamp_high),
+                Element(f"D_{tag}H", "D", (plus, unit + "h"),
+                        model=self.diode_model_name(layer, j, "H")),
+                Element(f"V_CLAMP_LO_{tag}", "V", (unit + "l", minus), spec.clamp_low),
+                Element(f"D_{tag}L", "D", (unit + "l", plus),
+                        model=self.diode_model_name(layer, j, "L"))]
+
+    def _amplifier(self, tag: str, unit: str) -> list[Element]:
+        """The bidirectional amplifier from a hidden unit to its row of the next crossbar: on the
+        node (if ``amplifier_gain`` is set), or on the pair's difference (always, gain 1 if unset)."""
+        spec = self.spec
+        if spec.amplifier_gain is None and not spec.pairs:
+            return []
+        parameters = (() if spec.amplifier_open_loop_gain is None
+                      else (("open_loop", spec.amplifier_open_loop_gain),))
+        gain = spec.amplifier_gain or 1.0
+        if spec.pairs:
+            return [Element(f"X_A{tag}", "X", (unit + "p", unit + "n", unit + "a"), gain,
+                            model=DIFFERENTIAL_AMPLIFIER_SUBCKT, parameters=parameters)]
+        return [Element(f"X_A{tag}", "X", (unit, unit + "a"), gain, model=AMPLIFIER_SUBCKT,
+                        parameters=parameters)]
+
     def input_elements(self, features: np.ndarray | None = None) -> list[Element]:
-        """Sources clamping the inputs: +A x_i as a voltage source, -A x_i as a VCVS of gain -1."""
+        """Sources clamping the inputs: +A x_i as a voltage source, -A x_i (with doubled inputs) as
+        a VCVS of gain -1."""
         x = np.zeros(self.spec.n_inputs) if features is None else self.check_features(features)[0]
         elements = []
         for i, (tag, p, m) in enumerate(self.input_tags()):
             elements.append(Element(f"V_IN_{tag}P", "V", (p, GROUND), self.spec.input_gain * x[i]))
-            elements.append(Element(f"E_IN_{tag}N", "E", (m, GROUND, p, GROUND), -1.0))
+            if m is not None:
+                elements.append(Element(f"E_IN_{tag}N", "E", (m, GROUND, p, GROUND), -1.0))
         return elements
 
-    def input_tags(self) -> list[tuple[str, str, str]]:
-        """(index tag, + net, - net) of every input, the tag naming its source elements."""
+    def input_tags(self) -> list[tuple[str, str, str | None]]:
+        """(index tag, + net, - net or None) of every input, the tag naming its source elements."""
         plus, minus = self.input_nets
+        if not minus:
+            return [(p[3:], p, None) for p in plus]
         return [(p[3:-1], p, m) for p, m in zip(plus, minus)]
 
     # -- parameters ---------------------------------------------------------------------------------
@@ -249,9 +294,19 @@ class LayeredNetwork:
 
     # -- voltages seen by each crossbar -------------------------------------------------------------
     def input_voltages(self, features: np.ndarray) -> np.ndarray:
-        """(batch, 2 n_inputs) voltages of the doubled input nets, in row order of crossbar 1."""
+        """(batch, rows) voltages of the input nets, in row order of crossbar 1 (+A x_i, and
+        -A x_i after it with doubled inputs)."""
         v = self.spec.input_gain * np.asarray(features, dtype=np.float64)
+        if self.spec.pairs:
+            return v
         return np.stack([v, -v], axis=-1).reshape(v.shape[0], -1)
+
+    def unit_signals(self, voltages: np.ndarray) -> np.ndarray:
+        """Each unit's value from its node voltages (last axis): the node's voltage, or the
+        difference of its pair."""
+        if self.spec.pairs:
+            return voltages[..., 0::2] - voltages[..., 1::2]
+        return voltages
 
     def row_voltages(self, layer: int, features: np.ndarray, free: np.ndarray) -> np.ndarray:
         """(batch, n_rows + 2) voltages at the row nets of crossbar ``layer``, rails included.
@@ -260,9 +315,7 @@ class LayeredNetwork:
         if layer == 1:
             v = self.input_voltages(features)
         else:
-            v = free[:, self.layer_slices[layer - 2]]
-            if self.spec.amplifier_gain is not None:
-                v = self.spec.forward_gain * v
+            v = self.spec.forward_gain * self.unit_signals(free[:, self.layer_slices[layer - 2]])
         rails = np.broadcast_to([self.spec.bias_rail, -self.spec.bias_rail], (v.shape[0], 2))
         return np.concatenate([v, rails], axis=1)
 
@@ -284,7 +337,7 @@ class LayeredNetwork:
     def readout(self, free: np.ndarray) -> np.ndarray:
         """(batch, n_outputs) output signals: node voltages, or differences of the pairs."""
         out = free[..., self.layer_slices[-1]]
-        if self.spec.differential_outputs:
+        if self.spec.paired_outputs:
             return out[..., 0::2] - out[..., 1::2]
         return out
 
@@ -293,13 +346,17 @@ class LayeredNetwork:
         """The circuit as a multigraph: nets are nodes, two-terminal elements are edges.
 
         Edge attributes: ``name``, ``kind``, ``value`` (and ``layer``, ``row``, ``col`` for the
-        crossbar resistors). Controlled sources and amplifiers appear as an edge between their output
-        nets with the controlling nets in ``controls``."""
+        crossbar resistors). Controlled sources appear as an edge between their output nets with
+        the controlling nets in ``controls``; amplifiers as an edge from their (+) input to their
+        output, a differential one with its - input in ``controls``."""
         graph = nx.MultiGraph(spec=self.spec)
         for element in self.input_elements() + self.fixed_elements():
-            a, b = element.nets[:2]
+            if element.kind == "X":
+                (a, *controls, b) = element.nets
+            else:
+                (a, b, *controls) = element.nets
             graph.add_edge(a, b, key=element.name, name=element.name, kind=element.kind,
-                           value=element.value, model=element.model, controls=element.nets[2:])
+                           value=element.value, model=element.model, controls=tuple(controls))
         if conductances is not None:
             conductances = self.check_conductances(conductances)
         for l in range(1, self.n_crossbars + 1):

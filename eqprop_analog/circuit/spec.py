@@ -10,6 +10,8 @@ from eqprop_analog.errors import ConfigError
 
 NeuronKind = Literal["relu", "clamp"]
 NEURON_KINDS: tuple[str, ...] = ("relu", "clamp")
+SignedWeights = Literal["doubled-inputs", "differential-pairs"]
+SIGNED_WEIGHTS: tuple[str, ...] = ("doubled-inputs", "differential-pairs")
 
 
 def _require(condition: bool, message: str) -> None:
@@ -43,11 +45,23 @@ class DiodeModel:
 class CircuitSpec:
     """A layered resistive network: sizes, device ranges and neuron circuits, in SI units.
 
-    ``layers`` lists the number of features, the hidden layer sizes and the number of outputs. Each
-    feature x_i drives two ideal sources +A x_i and -A x_i (A = ``input_gain``, volts per unit). Every
+    ``layers`` lists the number of features, the hidden layer sizes and the number of outputs. Every
     pair of nodes of consecutive layers is joined by a resistor whose conductance lies in
     [``g_min``, ``g_max``]; every hidden and output node also has a trainable conductance to each of the
     two bias rails at +/- ``bias_rail`` volts.
+
+    Conductances are positive; ``signed_weights`` says how the network gets signed weights anyway:
+
+    - ``"doubled-inputs"`` (the default): each feature x_i drives two ideal sources +A x_i and
+      -A x_i (A = ``input_gain``, volts per unit), so every weight of the first crossbar is the
+      difference of the two devices on rows +x_i and -x_i; relu layers alternate units held
+      positive and units held negative, which gives the later crossbars both signs.
+    - ``"differential-pairs"``: each feature drives one source +A x_i, and every hidden and output
+      unit is a pair of nodes (nets ``h1_000p``/``h1_000n``) whose difference is the unit's value,
+      so every weight is a pair of devices on two columns, w = G+ - G-. A hidden unit's neuron
+      diodes sit between its two nodes, and a differential bidirectional amplifier (gain
+      ``amplifier_gain``, 1 if unset) drives the next crossbar's row with the difference. Outputs
+      are read differentially.
 
     Hidden neurons are diodes in series with bias sources: ``"relu"`` splits each layer into units held
     above about ``relu_bias`` (even indices) and below about ``-relu_bias`` (odd indices), the turn-on
@@ -91,6 +105,7 @@ class CircuitSpec:
     wire_resistance: float = 0.0
     diode_spread: float = 0.0
     diode_spread_seed: int = 0
+    signed_weights: SignedWeights = "doubled-inputs"
 
     def __post_init__(self) -> None:
         layers = tuple(self.layers)
@@ -127,8 +142,23 @@ class CircuitSpec:
             _require(self.amplifier_open_loop_gain > 0, "amplifier_open_loop_gain must be > 0")
             _require(self.amplifier_gain is not None,
                      "amplifier_open_loop_gain needs amplifiers (set amplifier_gain)")
+        _require(self.signed_weights in SIGNED_WEIGHTS, "signed_weights must be one of "
+                 f"{', '.join(SIGNED_WEIGHTS)}, got {self.signed_weights!r}")
+        _require(not (self.pairs and self.ideal_diodes),
+                 "ideal diodes work with signed_weights = doubled-inputs only (the native solver "
+                 "of ideal diodes has no floating neurons)")
         if not isinstance(self.diode, DiodeModel):
             raise ConfigError("diode must be a DiodeModel")
+
+    @property
+    def pairs(self) -> bool:
+        """Whether every hidden and output unit is a differential pair of nodes."""
+        return self.signed_weights == "differential-pairs"
+
+    @property
+    def paired_outputs(self) -> bool:
+        """Whether each output is read as the difference of a pair of nodes."""
+        return self.differential_outputs or self.pairs
 
     @property
     def forward_gain(self) -> float:

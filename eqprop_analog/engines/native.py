@@ -3,10 +3,8 @@
 Kirchhoff's current law at every hidden and output node, with the netlist's elements: crossbar and
 bias conductances, input and rail sources, level-1 diodes with GMIN and series resistance (ngspice's
 DC equations, see :mod:`.diode`), bidirectional amplifiers, and exact or current nudging at the
-outputs. Layers have no lateral connections, so the nodal matrix is block tridiagonal with diagonal
-blocks on the hidden layers; each Newton step eliminates the layers in turn (block Thomas algorithm
-with Cholesky factors, which also tell where a negative nudge made the problem non-convex). The
-free phase starts from a feed-forward pass with idealised diodes, the nudged phases from the free
+outputs. Each Newton step solves with the block-tridiagonal nodal matrix (:mod:`.nodal`). The free
+phase starts from a feed-forward pass with idealised diodes, the nudged phases from the free
 state. A backtracking line search on the circuit's co-content keeps Newton from overshooting on the
 diodes' exponentials; near the solution it takes full steps, converges quadratically and stops on
 the estimated error left. Networks with ideal diodes are solved by exact block coordinate descent
@@ -26,6 +24,7 @@ from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.engines.base import Phases, Solution
 from eqprop_analog.engines.ideal import coordinate_descent
 from eqprop_analog.engines.neurons import hidden_neurons
+from eqprop_analog.engines.nodal import Linearization, NodalMatrix, interleave, pair_rows
 from eqprop_analog.engines.torch_costs import cost_derivatives, cost_value
 from eqprop_analog.errors import ConfigError, SolverError
 
@@ -71,20 +70,6 @@ class Drive:
     energy: torch.Tensor  # (B,)
 
 
-@dataclass(frozen=True)
-class Linearization:
-    """The KCL residual at a state and the blocks of the circuit's nodal matrix A = -dF/dV there.
-
-    A is block tridiagonal: diagonal blocks on the hidden layers (no lateral elements), the output
-    block diagonal too unless exact nudging couples the outputs (``output_block`` then holds the
-    dense extra term), and the amplifier couplings -U_l between consecutive layers. It is positive
-    definite wherever the co-content (plus the nudging term) is convex."""
-
-    residual: list[torch.Tensor]  # (B, C_l): current into each node
-    diagonals: list[torch.Tensor]  # (B, C_l): diagonal of A's block of layer l
-    output_block: torch.Tensor | None  # (B, K, K) added to the output layer's block
-
-
 class NativeCircuit:
     """The KCL equations of one network with fixed conductances, batched over samples. States are
     lists of per-layer node voltages, (B, C_l) each."""
@@ -98,23 +83,33 @@ class NativeCircuit:
                               "ngspice engine")
         self.network = network
         self.dtype = dtype
+        self.pairs = spec.pairs
         self.gain = spec.amplifier_gain or 1.0
         self.g = [torch.as_tensor(c, dtype=dtype) for c in network.check_conductances(conductances)]
         self.n_layers = len(self.g)
         self.sizes = [g.shape[1] for g in self.g]
         self.rails = rails = torch.tensor([spec.bias_rail, -spec.bias_rail], dtype=dtype)
-        # crossbar l's rows are the previous layer's amplifier outputs (a c_{l-1}) and the two rails:
-        # it pushes c_{l-1} @ U_{l-1} + rail_current_l into its columns, with U = a G without rails
-        self.couplings = [self.gain * g[:-2] for g in self.g[1:]]
+        # crossbar l's rows are the previous layer's amplifier outputs (a times each unit's value)
+        # and the two rails: it pushes c_{l-1} @ U_{l-1} + rail_current_l into its columns, with
+        # U = a G without rails (rows repeated with signs + and - for the two nodes of a pair)
+        self.couplings = [self.gain * (pair_rows(g[:-2]) if self.pairs else g[:-2])
+                          for g in self.g[1:]]
         self.couplings_t = [u.T.contiguous() for u in self.couplings]
         self.rail_current = [rails @ g[-2:] for g in self.g]
-        # total conductance at each node: its column, plus a^2 times the row it drives above
+        # total conductance at each node: its column, plus (single-ended units) a^2 times the row
+        # it drives above; for a pair that term acts on the difference (``feedback``)
         self.conductance = [g.sum(0) for g in self.g]
-        for l, u in enumerate(self.couplings):
-            self.conductance[l] = self.conductance[l] + self.gain * u.sum(1)
+        self.feedback = [self.gain ** 2 * g[:-2].sum(1) for g in self.g[1:]]
+        if not self.pairs:
+            for l, f in enumerate(self.feedback):
+                self.conductance[l] = self.conductance[l] + f
         self.half_conductance = [0.5 * c for c in self.conductance]
         self.rail_energy = sum(0.5 * float((rails * rails) @ g[-2:].sum(1)) for g in self.g)
         self.output_diagonal = torch.diag(self.conductance[-1])
+        first = ((self.gain * self.g[1][:-2] if self.pairs else self.couplings[0])
+                 if self.n_layers > 1 else None)
+        self.nodal = NodalMatrix(self.couplings, self.couplings_t, first, self.output_diagonal,
+                                 self.pairs)
         self.neurons = hidden_neurons(network, dtype)
         self.lower, self.upper = self.neurons.lower, self.neurons.upper
         self.readout_matrix = _readout_matrix(network, dtype)
@@ -127,9 +122,13 @@ class NativeCircuit:
     def readout(self, outputs: torch.Tensor) -> torch.Tensor:
         return outputs if self.readout_matrix is None else outputs @ self.readout_matrix.T
 
+    def unit_signals(self, c: torch.Tensor) -> torch.Tensor:
+        """Each unit's value: its node's voltage, or the difference of its pair's."""
+        return c[:, 0::2] - c[:, 1::2] if self.pairs else c
+
     def rows(self, layer: int, inputs: torch.Tensor, cols: list[torch.Tensor]) -> torch.Tensor:
         """Row voltages of crossbar ``layer`` (0-based), rails included."""
-        base = inputs if layer == 0 else self.gain * cols[layer - 1]
+        base = inputs if layer == 0 else self.gain * self.unit_signals(cols[layer - 1])
         return torch.cat([base, self.rails.expand(len(base), 2)], dim=1)
 
     def output_gradient(self, cost, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -156,30 +155,51 @@ class NativeCircuit:
         cols = [torch.zeros(len(drive.current), size, dtype=self.dtype) for size in self.sizes]
         for l in range(self.n_layers):
             free = self.pushed_current(l, cols, drive) / self.conductance[l]
-            cols[l] = (free if l == self.n_layers - 1
-                       else torch.clamp(free, *self.neurons.switching(l, self.conductance[l])))
+            if l == self.n_layers - 1:
+                cols[l] = free
+            elif self.pairs:  # clamp each unit's difference, moving its two nodes apart equally
+                conductance = self.conductance[l]
+                seen = conductance[0::2] * conductance[1::2] / (conductance[0::2]
+                                                                + conductance[1::2])
+                u = self.unit_signals(free)
+                shift = torch.clamp(u, *self.neurons.switching(l, seen + self.feedback[l])) - u
+                cols[l] = free + 0.5 * interleave(shift, -shift)
+            else:
+                cols[l] = torch.clamp(free, *self.neurons.switching(l, self.conductance[l]))
         return cols
 
     # -- equations ----------------------------------------------------------------------------------
     def linearize(self, cols: list[torch.Tensor], drive: Drive, nudge: Nudge) -> Linearization:
         """KCL residual and nodal matrix at the state ``cols``."""
-        residual, diagonals = [], []
+        residual, diagonals, pair_couplings = [], [], []
         last = self.n_layers - 1
         for l, c in enumerate(cols):
             f = torch.addcmul(self.pushed_current(l, cols, drive), c, self.conductance[l],
                               value=-1.0)
             if l < last:
                 f = f.addmm_(cols[l + 1], self.couplings_t[l])  # fed back by the amplifier above
-                i, g = self.neurons.current(l, c)
-                f += i
-                diagonals.append(g + self.conductance[l])
+                if self.pairs:
+                    # the neuron's current and the amplifier's a^2 R u leave the + node and
+                    # enter the - node
+                    u = self.unit_signals(c)
+                    i, g = self.neurons.current(l, u)
+                    i = i - self.feedback[l] * u
+                    h = g + self.feedback[l]
+                    f += interleave(i, -i)
+                    diagonals.append(interleave(h, h) + self.conductance[l])
+                    pair_couplings.append(h)
+                else:
+                    i, g = self.neurons.current(l, c)
+                    f += i
+                    diagonals.append(g + self.conductance[l])
             else:
                 diagonals.append(self.conductance[l].expand_as(c))
             residual.append(f)
         current, output_block = self.nudging(cols[-1], nudge)
         if current is not None:
             residual[-1] = residual[-1] + current
-        return Linearization(residual, diagonals, output_block)
+        return Linearization(residual, diagonals, output_block,
+                             pair_couplings if self.pairs else None)
 
     def nudging(self, outputs: torch.Tensor, nudge: Nudge
                 ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
@@ -206,7 +226,11 @@ class NativeCircuit:
             pushed = torch.addcmul(self.pushed_current(l, cols, drive), self.half_conductance[l], c,
                                    value=-1.0)
             total = total - (pushed * c).sum(1)
-            if l < last:
+            if l < last and self.pairs:
+                u = self.unit_signals(c)
+                total = total + (self.neurons.co_content(l, u)
+                                 + 0.5 * self.feedback[l] * u * u).sum(1)
+            elif l < last:
                 total = total + self.neurons.co_content(l, c).sum(1)
         if nudge.currents is not None:
             total = total - (nudge.currents * cols[-1]).sum(1)
@@ -214,45 +238,6 @@ class NativeCircuit:
             total = total + nudge.beta * cost_value(nudge.cost, self.readout(cols[-1]),
                                                     nudge.targets)
         return total
-
-    def solve_linear(self, lin: Linearization, rhs: list[torch.Tensor]
-                     ) -> tuple[list[torch.Tensor], torch.Tensor]:
-        """Solve A x = rhs layer by layer (block Thomas algorithm, Cholesky factors of the Schur
-        complements). Returns x and, per sample, whether A was positive definite (where it is not,
-        that sample's x is meaningless)."""
-        if self.n_layers == 1:  # outputs only: their own block, dense under exact nudging
-            block = (self.output_diagonal if lin.output_block is None
-                     else self.output_diagonal + lin.output_block)
-            factor, info = torch.linalg.cholesky_ex(block)
-            return [_cholesky_apply(factor, rhs[0])], info == 0
-        inverse_diagonal = torch.reciprocal(lin.diagonals[0])
-        factors: list[torch.Tensor | None] = [None]  # None: layer 0, diagonal
-        y = [rhs[0]]
-        definite = torch.ones(len(rhs[0]), dtype=torch.bool)
-        for l in range(1, self.n_layers):
-            u, u_t = self.couplings[l - 1], self.couplings_t[l - 1]
-            if factors[-1] is None:  # previous block diagonal: U^T S^-1 U as one product
-                reduced = (u_t * inverse_diagonal[:, None, :]) @ u
-                carried = (y[-1] * inverse_diagonal) @ u
-            else:
-                reduced = u_t @ torch.cholesky_solve(u.expand(len(y[-1]), -1, -1), factors[-1])
-                carried = _cholesky_apply(factors[-1], y[-1]) @ u
-            if l == self.n_layers - 1:
-                block = (self.output_diagonal if lin.output_block is None
-                         else self.output_diagonal + lin.output_block)
-            else:
-                block = torch.diag_embed(lin.diagonals[l])
-            factor, info = torch.linalg.cholesky_ex(block - reduced)
-            definite &= info == 0
-            factors.append(factor)
-            y.append(rhs[l] + carried)
-        x = [None] * self.n_layers
-        x[-1] = _cholesky_apply(factors[-1], y[-1])
-        for l in range(self.n_layers - 2, -1, -1):
-            pulled = torch.addmm(y[l], x[l + 1], self.couplings_t[l])
-            x[l] = pulled * inverse_diagonal if factors[l] is None else _cholesky_apply(factors[l],
-                                                                                        pulled)
-        return x, definite
 
     def newton(self, cols: list[torch.Tensor], drive: Drive, nudge: Nudge,
                options: NativeOptions) -> tuple[list[torch.Tensor], int]:
@@ -262,7 +247,7 @@ class NativeCircuit:
         previous = math.inf  # the last full step's size
         for iteration in range(1, options.max_iterations + 1):
             lin = self.linearize(cols, drive, nudge)
-            step, definite = self.solve_linear(lin, lin.residual)
+            step, definite = self.nodal.solve(lin, lin.residual)
             # A negative nudge can make the energy non-convex (|beta| times the cost's curvature
             # above the output conductance); where the nodal matrix is not positive definite,
             # take a Jacobi step instead, which always goes down.
@@ -312,18 +297,13 @@ class NativeCircuit:
 def _readout_matrix(network: LayeredNetwork, dtype: torch.dtype) -> torch.Tensor | None:
     """R with readout = V_out @ R^T for differential outputs; None where the outputs are read
     directly."""
-    if not network.spec.differential_outputs:
+    if not network.spec.paired_outputs:
         return None
     n_out = network.spec.n_outputs
     readout = torch.zeros(n_out, 2 * n_out, dtype=dtype)
     readout[torch.arange(n_out), 2 * torch.arange(n_out)] = 1.0
     readout[torch.arange(n_out), 2 * torch.arange(n_out) + 1] = -1.0
     return readout
-
-
-def _cholesky_apply(factor: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
-    """Solve L L^T x = rhs for a batch of vectors."""
-    return torch.cholesky_solve(rhs[:, :, None], factor)[:, :, 0]
 
 
 class NativeEngine:

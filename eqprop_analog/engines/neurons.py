@@ -19,7 +19,8 @@ CLAMPED = 1e30  # S: the small-signal conductance of an ideal diode that conduct
 @dataclass(frozen=True)
 class HiddenNeurons:
     """Per hidden layer: relu units (even ones held up by a diode from +bias, odd ones down by a
-    diode to -bias) or clamp units (a diode to each of the two clamp sources)."""
+    diode to -bias) or clamp units (a diode to each of the two clamp sources). For differential
+    pairs every relu unit is held up, and the voltages passed in are the pairs' differences."""
 
     network: LayeredNetwork
     diodes: list[tuple[Diode | SeriesDiode, ...]]  # relu: (one,), clamp: (low, high); IS per node
@@ -79,7 +80,8 @@ def hidden_neurons(network: LayeredNetwork, dtype: torch.dtype) -> HiddenNeurons
     signs, biases, lower, upper = [], [], [], []
     for size in spec.hidden:
         sign = torch.ones(size, dtype=dtype)
-        sign[1::2] = -1.0
+        if not spec.pairs:  # single-ended relu units alternate; a pair's difference has a sign
+            sign[1::2] = -1.0
         signs.append(sign)
         biases.append(torch.full_like(sign, spec.relu_bias))
         if spec.neuron == "relu":

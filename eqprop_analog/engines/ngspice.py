@@ -83,7 +83,8 @@ class NgspiceEngine:
         lines = [f"{SWEEP_SOURCE} {SWEEP_NET} {GROUND} DC 0"]
         for i, (tag, p, m) in enumerate(network.input_tags()):
             lines.append(f"B_IN_{tag}P {p} {GROUND} V={pwl(*held(gain * x[:, i], n_phases))}")
-            lines.append(f"E_IN_{tag}N {m} {GROUND} {p} {GROUND} -1")
+            if m is not None:
+                lines.append(f"E_IN_{tag}N {m} {GROUND} {p} {GROUND} -1")
         if not any(b != 0 for b in betas):
             return lines
         out = network.output_nets
@@ -96,14 +97,14 @@ class NgspiceEngine:
             for k in range(n_out):
                 lines.append(f"B_TARGET_{k} target_{k} {GROUND} "
                              f"V={pwl(*held(phases.targets[:, k], n_phases))}")
-            if network.spec.differential_outputs:
+            if network.spec.paired_outputs:
                 signals = [f"(V({out[2 * k]})-V({out[2 * k + 1]}))" for k in range(n_out)]
             else:
                 signals = [f"V({out[k]})" for k in range(n_out)]
             currents = phases.cost.current_expressions(
                 signals, [f"V(target_{k})" for k in range(n_out)], "V(nudge_beta)")
         for k, current in enumerate(currents):
-            if network.spec.differential_outputs:
+            if network.spec.paired_outputs:
                 lines.append(f"B_NUDGE_{k}P {GROUND} {out[2 * k]} I={current}")
                 lines.append(f"B_NUDGE_{k}N {out[2 * k + 1]} {GROUND} I={current}")
             else:

@@ -20,7 +20,8 @@ from eqprop_analog.errors import ConfigError
 from eqprop_analog.files import atomic_write_text
 
 CIRCUITS_DIR = Path(__file__).resolve().parents[2] / "circuits"
-LIBRARY_FILES = {"diode": "neuron_diode.lib", "amplifier": "bidirectional_amplifier.lib"}
+LIBRARY_FILES = {"diode": "neuron_diode.lib", "amplifier": "bidirectional_amplifier.lib",
+                 "differential_amplifier": "differential_amplifier.lib"}
 
 
 def library_text(name: str) -> str:
@@ -109,7 +110,9 @@ def header_lines(network: LayeredNetwork, title: str) -> list[str]:
                 for which, row in zip(kinds, currents):
                     lines += [f".model {network.diode_model_name(l, j, which)} D(IS={number(i)} "
                               f"N={{diode_n}} RS={{diode_rs}})" for j, i in enumerate(row)]
-    if spec.amplifier_gain is not None and spec.hidden:
+    if spec.pairs and spec.hidden:
+        lines.append(library_text("differential_amplifier"))
+    elif spec.amplifier_gain is not None and spec.hidden:
         lines.append(library_text("amplifier"))
     return lines
 
@@ -130,7 +133,7 @@ def netlist_text(network: LayeredNetwork, conductances: tuple[np.ndarray, ...], 
                           "diode (ideal_diodes = false) for netlists and ngspice")
     conductances = network.check_conductances(conductances)
     lines = header_lines(network, title)
-    lines.append("* inputs: +A x_i and -A x_i")
+    lines.append("* inputs: +A x_i" if network.spec.pairs else "* inputs: +A x_i and -A x_i")
     if stimulus is None:
         lines += [element_line(e) for e in network.input_elements(features)]
     else:

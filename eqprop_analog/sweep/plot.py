@@ -44,7 +44,7 @@ def plot_sweep(results: str | Path, out: str | Path, metric: str = "test_accurac
     for ax, option in zip(axes, swept):
         others = [o for o in swept if o != option]
         lines = min(others, key=lambda o: len({r[o] for r in rows})) if others else None
-        for label in sorted({r[lines] for r in rows}) if lines else [None]:
+        for label in sorted({r[lines] for r in rows}, key=_sort_key) if lines else [None]:
             subset = [r for r in rows if lines is None or r[lines] == label]
             xs, means, spreads = _points(subset, option, metric)
             ax.errorbar(xs, means, yerr=spreads, marker="o", capsize=3,
