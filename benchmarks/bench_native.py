@@ -6,7 +6,8 @@ iterations.
 Same networks and circuit options as bench_engine.py (input doubling, relu diodes, amplifiers of
 gain 4), free-phase solves and symmetric-EP steps (free, +beta, -beta; gradient; update), at
 batch 4 and 64. Layer sizes name the features; the circuit has twice as many input sources
-(784 features = the 1568 sources of the papers' 1568-100-10). Prints a Markdown table.
+(784 features = the 1568 sources of the papers' 1568-100-10), except with differential pairs (784
+sources, twice as many hidden and output nodes). Prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from eqprop_analog.engines.native import NativeEngine
 
 NETWORKS = [(20, 30, 10), (64, 100, 10), (784, 100, 10), (784, 1024, 10)]
 IDEAL = {"ideal_diodes": True, "relu_bias": 0.0}
+PAIRS = {"signed_weights": "differential-pairs"}
 
 
 def main() -> None:
@@ -30,14 +32,15 @@ def main() -> None:
     print("| network | batch | CPU ms per operating point | CPU ms per training sample (3 phases) "
           "| Newton iterations or sweeps (free, nudged) |")
     print("|---|---|---|---|---|")
-    cases = [(layers, {}) for layers in NETWORKS] + [((784, 100, 10), IDEAL)]
-    for layers, circuit in cases:
+    cases = [(layers, {}, "") for layers in NETWORKS] + [
+        ((784, 100, 10), IDEAL, " ideal diodes"), ((784, 100, 10), PAIRS, " differential pairs")]
+    for layers, circuit, label in cases:
         for batch in (4, 64):
             repeats = max(2, args.repeats // 10) if layers[1] > 500 else args.repeats
             point, sample = time_engine(engine, layers, batch, repeats, time.process_time,
                                         **circuit)
             free, nudged = engine.iterations
-            name = "-".join(map(str, layers)) + (" ideal diodes" if circuit else "")
+            name = "-".join(map(str, layers)) + label
             print(f"| {name} | {batch} | {point:.3f} | {sample:.3f} | {free}, {nudged} |",
                   flush=True)
 
