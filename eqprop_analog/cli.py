@@ -92,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     device.add_argument("--eps-inter", type=float, help="device-to-device spread of the pulse "
                         "amplitude (relative)")
     device.add_argument("--read-noise", type=float, help="relative noise of every read")
+    device.add_argument("--read-noise-floor", type=float,
+                        help="absolute noise of every read, S (standard deviation)")
     device.add_argument("--stuck", type=float, help="fraction of devices stuck at g_min or g_max")
     _circuit_flags(train)
 
@@ -166,7 +168,8 @@ def cmd_train(args) -> int:
                  "device": args.device, "levels": args.levels, "scheme": args.scheme,
                  "pulse": args.pulse, "nonlinearity": args.nonlinearity,
                  "eps_intra": args.eps_intra, "eps_inter": args.eps_inter,
-                 "read_noise": args.read_noise, "stuck": args.stuck,
+                 "read_noise": args.read_noise, "read_noise_floor": args.read_noise_floor,
+                 "stuck": args.stuck,
                  **_circuit_overrides(args)}
     if args.resume:
         if args.config:

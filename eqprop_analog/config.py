@@ -83,6 +83,7 @@ class RunConfig:
     eps_intra: float = 0.0  # cycle-to-cycle noise, relative to g_max - g_min
     eps_inter: float = 0.0  # device-to-device spread of the pulse amplitude (relative)
     read_noise: float = 0.0  # relative noise of every read
+    read_noise_floor: float = 0.0  # S, absolute noise of every read
     stuck: float = 0.0  # fraction of devices stuck at g_min or g_max
 
     def __post_init__(self) -> None:
@@ -157,8 +158,8 @@ class RunConfig:
                 PulseResponse(self.g_min, self.g_max, self.nonlinearity, self.nonlinearity),
                 Variability(self.eps_inter, self.eps_intra), self.scheme, self.pulse,
                 self.rprop_eta)
-        if self.read_noise or self.stuck:
-            device = FaultyDevice(device, self.read_noise, self.stuck)
+        if self.read_noise or self.stuck or self.read_noise_floor:
+            device = FaultyDevice(device, self.read_noise, self.stuck, self.read_noise_floor)
         return device
 
     def learning_rates(self, epoch: int = 1) -> tuple[float, ...]:
@@ -173,15 +174,16 @@ class RunConfig:
 
 SECTIONS = {
     "circuit": ("hidden", "input_gain", "g_min", "g_max", "init_low", "init_high", "neuron",
-                "signed_weights", "relu_bias", "clamp_low", "clamp_high", "diode_is", "diode_n", "diode_rs",
-                "diode_spread", "bias_rail", "amplifier_gain", "amplifier_open_loop_gain",
-                "differential_outputs", "ideal_diodes", "wire_resistance"),
+                "signed_weights", "relu_bias", "clamp_low", "clamp_high", "diode_is", "diode_n",
+                "diode_rs", "diode_spread", "bias_rail", "amplifier_gain",
+                "amplifier_open_loop_gain", "differential_outputs", "ideal_diodes",
+                "wire_resistance"),
     "training": ("dataset", "epochs", "batch_size", "beta", "estimator", "nudging", "cost",
                  "softmax_gain", "target_high", "target_low", "lr", "lr_decay", "seed",
                  "test_fraction", "data_dir"),
     "engine": ("engine", "reltol"),
     "device": ("device", "levels", "scheme", "pulse", "rprop_eta", "nonlinearity", "eps_intra",
-               "eps_inter", "read_noise", "stuck"),
+               "eps_inter", "read_noise", "read_noise_floor", "stuck"),
 }
 
 

@@ -130,6 +130,7 @@ def test_library_that_does_not_load(tmp_path):
 @pytest.mark.parametrize("flags, words", [
     (["--device", "memristor", "--pulse", "3"], ["pulse", "(0, 1]"]),
     (["--stuck", "1.5"], ["stuck", "[0, 1)"]),
+    (["--read-noise-floor=-1e-6"], ["read_noise_floor", ">= 0"]),
     (["--device", "quantized", "--levels", "1"], ["levels", ">= 2"]),
 ])
 def test_bad_device_options(tmp_path, flags, words):

@@ -118,6 +118,21 @@ def test_stuck_devices_stay_and_reads_are_noisy():
     assert ratio.std() == pytest.approx(0.05, rel=0.02) and abs(ratio.mean()) < 1e-3
 
 
+def test_read_noise_floor_adds_to_the_relative_noise():
+    """Independent relative and absolute noise: variance (0.05 G)^2 + floor^2 on every read."""
+    floor = 2e-6
+    device = FaultyDevice(ClippedDevice(G_MIN, G_MAX), read_noise=0.05, read_noise_floor=floor)
+    g = np.full((400, 400), 5e-5)
+    device.prepare((g,), seed=0)
+    (seen,) = device.read((g,), np.random.default_rng(1))
+    sigma = np.hypot(0.05 * 5e-5, floor)
+    assert seen.std() == pytest.approx(sigma, rel=0.02)
+    assert abs(seen.mean() - 5e-5) < 4 * sigma / 400  # unbiased (4 standard errors)
+    (floor_only,) = FaultyDevice(ClippedDevice(G_MIN, G_MAX), read_noise_floor=floor).read(
+        (g,), np.random.default_rng(2))
+    assert floor_only.std() == pytest.approx(floor, rel=0.02)
+
+
 @pytest.mark.parametrize("make", [
     lambda: MemristorDevice(PulseResponse(G_MIN, G_MAX), scheme="cst", pulse=2.0),
     lambda: MemristorDevice(PulseResponse(G_MIN, G_MAX), scheme="sgd"),

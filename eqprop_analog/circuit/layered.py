@@ -220,7 +220,8 @@ class LayeredNetwork:
 
     def _amplifier(self, tag: str, unit: str) -> list[Element]:
         """The bidirectional amplifier from a hidden unit to its row of the next crossbar: on the
-        node (if ``amplifier_gain`` is set), or on the pair's difference (always, gain 1 if unset)."""
+        node (if ``amplifier_gain`` is set), or on the pair's difference (always; gain 1 if
+        unset)."""
         spec = self.spec
         if spec.amplifier_gain is None and not spec.pairs:
             return []

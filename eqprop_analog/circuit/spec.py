@@ -63,10 +63,10 @@ class CircuitSpec:
       ``amplifier_gain``, 1 if unset) drives the next crossbar's row with the difference. Outputs
       are read differentially.
 
-    Hidden neurons are diodes in series with bias sources: ``"relu"`` splits each layer into units held
-    above about ``relu_bias`` (even indices) and below about ``-relu_bias`` (odd indices), the turn-on
-    voltage of the diode shifting the knee (the default puts the knee near 0 V at the currents of
-    these networks); ``"clamp"`` bounds every unit between ``clamp_low`` and ``clamp_high`` with two
+    Hidden neurons are diodes in series with bias sources: ``"relu"`` splits each layer into units
+    held above about ``relu_bias`` (even indices) and below about ``-relu_bias`` (odd indices; with
+    differential pairs every unit is held above), the turn-on voltage of the diode shifting the
+    knee (the default puts the knee near 0 V at the currents of these networks); ``"clamp"`` bounds every unit between ``clamp_low`` and ``clamp_high`` with two
     diodes. Outputs are linear nodes, read single-ended or, with ``differential_outputs``, as
     V(out_k p) - V(out_k n) (nets ``out_000p``, ``out_000n``, ...).
 
