@@ -158,11 +158,10 @@ class NativeCircuit:
             if l == self.n_layers - 1:
                 cols[l] = free
             elif self.pairs:  # clamp each unit's difference, moving its two nodes apart equally
-                conductance = self.conductance[l]
-                seen = conductance[0::2] * conductance[1::2] / (conductance[0::2]
-                                                                + conductance[1::2])
+                c = self.conductance[l]
+                seen = c[0::2] * c[1::2] / (c[0::2] + c[1::2]) + self.feedback[l]  # by u
                 u = self.unit_signals(free)
-                shift = torch.clamp(u, *self.neurons.switching(l, seen + self.feedback[l])) - u
+                shift = torch.clamp(u, *self.neurons.switching(l, seen)) - u
                 cols[l] = free + 0.5 * interleave(shift, -shift)
             else:
                 cols[l] = torch.clamp(free, *self.neurons.switching(l, self.conductance[l]))
@@ -179,8 +178,8 @@ class NativeCircuit:
             if l < last:
                 f = f.addmm_(cols[l + 1], self.couplings_t[l])  # fed back by the amplifier above
                 if self.pairs:
-                    # the neuron's current and the amplifier's a^2 R u leave the + node and
-                    # enter the - node
+                    # what the neuron pushes into the + node, less the amplifier's a^2 R u,
+                    # comes out of the - node
                     u = self.unit_signals(c)
                     i, g = self.neurons.current(l, u)
                     i = i - self.feedback[l] * u
