@@ -66,8 +66,9 @@ class CircuitSpec:
     Hidden neurons are diodes in series with bias sources: ``"relu"`` splits each layer into units
     held above about ``relu_bias`` (even indices) and below about ``-relu_bias`` (odd indices; with
     differential pairs every unit is held above), the turn-on voltage of the diode shifting the
-    knee (the default puts the knee near 0 V at the currents of these networks); ``"clamp"`` bounds every unit between ``clamp_low`` and ``clamp_high`` with two
-    diodes. Outputs are linear nodes, read single-ended or, with ``differential_outputs``, as
+    knee (the default puts the knee near 0 V at the currents of these networks); ``"clamp"``
+    bounds every unit between ``clamp_low`` and ``clamp_high`` with two diodes. Outputs are linear
+    nodes, read single-ended or, with ``differential_outputs`` (and always with pairs), as
     V(out_k p) - V(out_k n) (nets ``out_000p``, ``out_000n``, ...).
 
     With ``amplifier_gain`` set, each hidden node drives the next crossbar through a bidirectional

@@ -50,7 +50,9 @@ class FaultyDevice(Device):
             return seen
         noisy = []
         for g in seen:
-            g = g * (1.0 + self.read_noise * rng.standard_normal(g.shape))
+            g = g.copy()
+            if self.read_noise:
+                g *= 1.0 + self.read_noise * rng.standard_normal(g.shape)
             if self.read_noise_floor:
                 g += self.read_noise_floor * rng.standard_normal(g.shape)
             # a noisy read never reports a non-positive conductance

@@ -38,7 +38,7 @@ class ClippedDevice(IdealDevice):
 
 
 @dataclass
-class QuantizedDevice(IdealDevice):
+class QuantizedDevice(ClippedDevice):
     """Holds one of ``levels`` evenly spaced conductances from g_min to g_max: the requested value
     is clipped and rounded to the nearest level, so changes below half a step are lost."""
 
@@ -58,8 +58,7 @@ class QuantizedDevice(IdealDevice):
             self.program(0, g, np.zeros_like(g), None)
 
     def program(self, layer, conductance, change, rng) -> None:
-        conductance += change
-        np.clip(conductance, self.g_min, self.g_max, out=conductance)
+        super().program(layer, conductance, change, rng)  # the requested value, clipped
         conductance -= self.g_min
         np.rint(conductance / self.step, out=conductance)
         conductance *= self.step
