@@ -6,20 +6,23 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, NoReturn
 
 import numpy as np
 
 from eqprop_analog.errors import ConfigError, EqpropError
+from eqprop_analog.threads import limit_threads
 
 
-def _numbers(text: str, kind=float, what: str = "value") -> tuple:
+def _numbers(text: str, kind: type, what: str) -> tuple:
     try:
-        values = tuple(kind(v) for v in text.split(",") if v.strip())
+        values = tuple(kind(v) for v in text.split(","))
     except ValueError:
-        raise ConfigError(f"{what} must be a comma-separated list of numbers, got {text!r}") from None
+        values = ()
     if not values:
-        raise ConfigError(f"{what} is empty")
+        raise ConfigError(f"{what} must be a comma-separated list of numbers, got {text!r}")
     return values
 
 
@@ -33,94 +36,94 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _circuit_flags(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("circuit")
-    group.add_argument("--input-gain", type=float, help="volts per unit feature (A)")
-    group.add_argument("--g-min", type=float, help="smallest conductance, S")
-    group.add_argument("--g-max", type=float, help="largest conductance, S")
-    group.add_argument("--neuron", choices=("relu", "clamp"), help="hidden neuron circuit")
-    group.add_argument("--signed-weights", choices=("doubled-inputs", "differential-pairs"),
-                       help="signed weights from inputs driven at +A x and -A x (default), or "
-                       "from every unit being a pair of nodes, w = G+ - G-")
-    group.add_argument("--amplifier-gain", type=float, help="gain of the bidirectional amplifiers "
-                       "after each hidden layer (0: none)")
-    group.add_argument("--amplifier-open-loop-gain", type=float,
-                       help="finite open-loop gain A0 of the amplifiers (ngspice only; default ideal)")
-    group.add_argument("--wire-resistance", type=float,
-                       help="ohm per crossbar wire segment: IR drop along rows and columns (ngspice)")
-    group.add_argument("--diode-spread", type=float,
-                       help="relative spread of the neuron diodes' IS from device to device")
-    group.add_argument("--differential-outputs", action="store_true", default=None,
-                       help="read each output as a pair of nodes")
-    group.add_argument("--ideal-diodes", action="store_true", default=None,
-                       help="ideal diodes (native engine only)")
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors (unknown flag, missing argument) on one line like every other."""
+
+    def error(self, message: str) -> NoReturn:
+        report_error(f"{message} (see {self.prog} --help)")
+        sys.exit(2)
+
+
+def _option_flags(parser: argparse.ArgumentParser, names: Iterable[str]) -> None:
+    """A flag for each run option in ``names``, grouped by table; its text is converted and
+    checked by the option table (:mod:`eqprop_analog.options`), not by argparse."""
+    from eqprop_analog.config import OPTIONS
+
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    for name in names:
+        spec = OPTIONS[name]
+        if spec.section not in groups:
+            groups[spec.section] = parser.add_argument_group(f"[{spec.section}] options")
+        group = groups[spec.section]
+        if spec.kind is bool:
+            group.add_argument(spec.flag, dest=name, action="store_true", default=None,
+                               help=spec.help_text())
+        else:
+            group.add_argument(spec.flag, dest=name, metavar=spec.metavar_text(),
+                               help=spec.help_text())
+
+
+def _overrides(args: argparse.Namespace, names: Iterable[str]) -> dict[str, Any]:
+    """The options given on the command line, converted from their text."""
+    from eqprop_analog.config import OPTIONS
+
+    given = {}
+    for name in names:
+        text = getattr(args, name)
+        if text is not None:
+            given[name] = text if OPTIONS[name].kind is bool else OPTIONS[name].parse(text)
+    return given
+
+
+def _names(*sections: str, but: tuple[str, ...] = ()) -> tuple[str, ...]:
+    from eqprop_analog.config import SECTIONS
+
+    return tuple(n for s in sections for n in SECTIONS[s] if n not in but)
+
+
+# The run options each command takes as flags (compile and gradcheck take --layers for hidden).
+def train_options() -> tuple[str, ...]:
+    return _names("circuit", "training", "engine", "device")
+
+
+def compile_options() -> tuple[str, ...]:
+    return _names("circuit", but=("hidden",)) + ("seed",)
+
+
+def gradcheck_options() -> tuple[str, ...]:
+    return _names("circuit", but=("hidden",)) + ("engine", "beta", "estimator", "nudging", "seed")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="eqprop-analog", description=__doc__)
+    parser = _Parser(prog="eqprop-analog", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train a network with EP, the circuit solved by an engine")
-    train.add_argument("--config", help="TOML file of options (tables circuit, training, engine)")
-    train.add_argument("--dataset", help="xor, iris, digits, mnist-5k, fashion-mnist, mnist, or a "
-                       "CSV file (label last)")
-    train.add_argument("--data-dir", help="folder of the MNIST IDX files (for --dataset mnist)")
-    train.add_argument("--engine", choices=("ngspice", "native"))
-    train.add_argument("--hidden", help="hidden layer sizes, e.g. 64 or 100,50")
-    train.add_argument("--epochs", type=int)
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--beta", type=float, help="nudging strength (S for squared error)")
-    train.add_argument("--estimator", choices=("symmetric", "one-sided", "random-sign"))
-    train.add_argument("--nudging", choices=("exact", "current"))
-    train.add_argument("--cost", choices=("squared-error", "cross-entropy"))
-    train.add_argument("--lr", help="learning rate(s), one or one per crossbar (default 4e-8 for "
-                       "the crossbar from the inputs, 1e-8 for the others)")
-    train.add_argument("--seed", type=int)
+    train.add_argument("--config", help="TOML file of options (tables circuit, training, engine, "
+                       "device)")
     train.add_argument("--out", help="run folder (default runs/<dataset>-<time>)")
     train.add_argument("--resume", help="continue the run in this folder from its checkpoint")
     train.add_argument("--json", action="store_true", help="end with one JSON line of results")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
-    device = train.add_argument_group("device")
-    device.add_argument("--device", choices=("ideal", "clipped", "quantized", "memristor"),
-                        help="how conductance changes are programmed (default clipped)")
-    device.add_argument("--levels", type=int, help="quantized: number of conductance levels")
-    device.add_argument("--scheme", choices=("cst", "rprop", "write-verify"),
-                        help="memristor programming scheme")
-    device.add_argument("--pulse", type=float, help="memristor pulse width dt / dt_max")
-    device.add_argument("--nonlinearity", type=float, help="memristor nonlinearity beta (0: linear)")
-    device.add_argument("--eps-intra", type=float, help="cycle-to-cycle noise / (g_max - g_min)")
-    device.add_argument("--eps-inter", type=float, help="device-to-device spread of the pulse "
-                        "amplitude (relative)")
-    device.add_argument("--read-noise", type=float, help="relative noise of every read")
-    device.add_argument("--read-noise-floor", type=float,
-                        help="absolute noise of every read, S (standard deviation)")
-    device.add_argument("--stuck", type=float, help="fraction of devices stuck at g_min or g_max")
-    _circuit_flags(train)
+    _option_flags(train, train_options())
 
     comp = sub.add_parser("compile", help="write the netlist of a network and its weight map")
     comp.add_argument("--layers", required=True, help="layer sizes, e.g. 64,32,10")
     comp.add_argument("-o", "--output", required=True, help="netlist file (.cir)")
     comp.add_argument("--config", help="TOML file whose [circuit] table gives the options")
-    comp.add_argument("--seed", type=int, default=0, help="seed of the initial conductances")
-    _circuit_flags(comp)
+    _option_flags(comp, compile_options())
 
     grad = sub.add_parser("gradcheck", help="EP estimate against finite differences through the "
                           "engine or the implicit (adjoint) gradient")
     grad.add_argument("--layers", default="4,6,3")
-    grad.add_argument("--engine", choices=("ngspice", "native"), default="ngspice")
-    grad.add_argument("--beta", type=float, default=1e-6)
-    grad.add_argument("--estimator", choices=("symmetric", "one-sided", "random-sign"),
-                      default="symmetric")
-    grad.add_argument("--nudging", choices=("exact", "current"), default="exact")
     grad.add_argument("--batch", type=_positive_int, default=4, help="samples in the checked batch")
-    grad.add_argument("--seed", type=int, default=0)
     grad.add_argument("--reference", choices=("finite-differences", "implicit"),
                       default="finite-differences", help="the gradient EP is compared with")
     grad.add_argument("--sweep", action="store_true",
                       help="also tabulate the error of one-sided and symmetric EP over beta")
     grad.add_argument("--plot", help="with --sweep: write the log-log plot of error against beta")
     grad.add_argument("--json", action="store_true")
-    _circuit_flags(grad)
+    _option_flags(grad, gradcheck_options())
 
     sweep = sub.add_parser("sweep", help="many runs over a grid or random draws of options, on "
                            "Dask workers; resumes where a killed sweep stopped")
@@ -137,15 +140,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _circuit_overrides(args) -> dict:
-    return {"input_gain": args.input_gain, "g_min": args.g_min, "g_max": args.g_max,
-            "neuron": args.neuron, "signed_weights": args.signed_weights,
-            "amplifier_gain": args.amplifier_gain,
-            "amplifier_open_loop_gain": args.amplifier_open_loop_gain,
-            "diode_spread": args.diode_spread, "wire_resistance": args.wire_resistance,
-            "differential_outputs": args.differential_outputs, "ideal_diodes": args.ideal_diodes}
-
-
 def _base_config(args):
     from eqprop_analog.config import RunConfig, load_config
 
@@ -159,18 +153,7 @@ def cmd_train(args) -> int:
     from eqprop_analog.learning.trainer import resume_config
     from eqprop_analog.run import train
 
-    overrides = {"dataset": args.dataset, "engine": args.engine, "epochs": args.epochs,
-                 "batch_size": args.batch_size, "beta": args.beta, "estimator": args.estimator,
-                 "nudging": args.nudging, "cost": args.cost, "seed": args.seed,
-                 "data_dir": args.data_dir,
-                 "hidden": _numbers(args.hidden, int, "--hidden") if args.hidden else None,
-                 "lr": _numbers(args.lr, float, "--lr") if args.lr else None,
-                 "device": args.device, "levels": args.levels, "scheme": args.scheme,
-                 "pulse": args.pulse, "nonlinearity": args.nonlinearity,
-                 "eps_intra": args.eps_intra, "eps_inter": args.eps_inter,
-                 "read_noise": args.read_noise, "read_noise_floor": args.read_noise_floor,
-                 "stuck": args.stuck,
-                 **_circuit_overrides(args)}
+    overrides = _overrides(args, train_options())
     if args.resume:
         if args.config:
             raise ConfigError("--resume takes the run's own config; drop --config")
@@ -213,10 +196,10 @@ def cmd_compile(args) -> int:
     layers = _numbers(args.layers, int, "--layers")
     if len(layers) < 2:
         raise ConfigError("--layers needs at least inputs and outputs, e.g. 64,32,10")
-    config = apply_overrides(_base_config(args), _circuit_overrides(args))
+    config = apply_overrides(_base_config(args), _overrides(args, compile_options()))
     network = LayeredNetwork(config.spec_for(layers))
-    conductances = network.initial_conductances(np.random.default_rng(args.seed), config.init_low,
-                                                config.init_high)
+    conductances = network.initial_conductances(np.random.default_rng(config.seed),
+                                                config.init_low, config.init_high)
     path = Path(args.output)
     if path.is_dir():
         raise ConfigError(f"-o {path} is a folder; give the netlist's file name, e.g. {path}/net.cir")
@@ -239,31 +222,31 @@ def cmd_gradcheck(args) -> int:
     from eqprop_analog.learning.estimators import EPEstimator
 
     layers = _numbers(args.layers, int, "--layers")
-    config = apply_overrides(RunConfig(), _circuit_overrides(args))
+    config = apply_overrides(RunConfig(), _overrides(args, gradcheck_options()))
     network = LayeredNetwork(config.spec_for(layers))
-    rng = np.random.default_rng(args.seed)
+    rng = np.random.default_rng(config.seed)
     conductances = network.initial_conductances(rng, config.init_low, config.init_high)
     x = rng.uniform(0, 1, (args.batch, layers[0]))
     targets = rng.uniform(-0.2, 0.2, (args.batch, layers[-1]))
-    estimator = EPEstimator(args.estimator, args.beta)
+    estimator = EPEstimator(config.estimator, config.beta)
     cost = SquaredError()
     # tight tolerances: finite differences resolve loss changes of ~1e-9 relative
-    engine = make_engine(args.engine, precise=True)
+    engine = make_engine(config.engine, precise=True)
     try:
         reference = gc.reference_gradient(args.reference, engine, network, conductances, x, cost,
                                           targets)
         estimate = gc.ep_gradient(engine, network, conductances, x, cost, targets, estimator,
-                                  args.nudging, rng)
+                                  config.nudging, rng)
         sweep = None
         if args.sweep:
-            betas = [args.beta * 2.0 ** k for k in range(3, -4, -1)]
+            betas = [config.beta * 2.0 ** k for k in range(3, -4, -1)]
             sweep = gc.bias_against_beta(engine, network, conductances, x, cost, targets,
-                                         reference, betas, args.nudging)
+                                         reference, betas, config.nudging)
     finally:
         engine.close()
     comparison = gc.Comparison.of(estimate, reference)
-    result = {"layers": list(layers), "engine": args.engine, "estimator": args.estimator,
-              "nudging": args.nudging, "beta": args.beta, "reference": args.reference,
+    result = {"layers": list(layers), "engine": config.engine, "estimator": config.estimator,
+              "nudging": config.nudging, "beta": config.beta, "reference": args.reference,
               "cosine": comparison.cosine, "relative_error": comparison.relative_error,
               "per_layer": gc.per_layer(estimate, reference)}
     if sweep:
@@ -272,13 +255,13 @@ def cmd_gradcheck(args) -> int:
         if args.plot:
             from eqprop_analog.report.plots import plot_bias
 
-            plot_bias(sweep, args.plot, f"{'-'.join(map(str, layers))}, {args.engine}, "
+            plot_bias(sweep, args.plot, f"{'-'.join(map(str, layers))}, {config.engine}, "
                                         f"reference: {args.reference}")
     if args.json:
         print(json.dumps(result))
         return 0
-    print(f"{args.estimator} EP (beta {args.beta:g} S, {args.nudging} nudging) on "
-          f"{'-'.join(map(str, layers))}, {args.engine} states, against {args.reference}: "
+    print(f"{config.estimator} EP (beta {config.beta:g} S, {config.nudging} nudging) on "
+          f"{'-'.join(map(str, layers))}, {config.engine} states, against {args.reference}: "
           f"cosine {comparison.cosine:.8f}, relative error {comparison.relative_error:.3e}")
     for row in result["per_layer"]:
         print(f"  crossbar {row['layer']}: cosine {row['cosine']:.8f}, "
@@ -324,6 +307,7 @@ COMMANDS = {"train": cmd_train, "compile": cmd_compile, "gradcheck": cmd_gradche
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        limit_threads()
         return COMMANDS[args.command](args)
     except EqpropError as exc:
         message = str(exc)

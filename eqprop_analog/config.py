@@ -1,31 +1,36 @@
 """Run configuration: every option of a training run, from a TOML file and command-line flags.
 
 A TOML file has the tables ``[circuit]``, ``[training]``, ``[engine]`` and ``[device]``; flags
-override it.
-Every value is validated here, with a message that names the option.
+override it. Each option is one field of :class:`RunConfig`, declared with
+:func:`~eqprop_analog.options.option` (table, type, default, allowed values, unit, help): the flags,
+the TOML reader and writer and the validation messages all derive from it.
 """
 
 from __future__ import annotations
 
-import math
 import tomllib
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-from eqprop_analog.circuit.spec import CircuitSpec, DiodeModel
+from eqprop_analog.circuit.spec import NEURON_KINDS, SIGNED_WEIGHTS, CircuitSpec, DiodeModel
 from eqprop_analog.data.datasets import DATASET_NAMES
 from eqprop_analog.devices import (ClippedDevice, Device, FaultyDevice, IdealDevice,
                                    MemristorDevice, PulseResponse, QuantizedDevice, Variability)
+from eqprop_analog.devices.memristor import SCHEMES
 from eqprop_analog.engines.base import NUDGING_MODES
 from eqprop_analog.engines.nudging import COSTS
 from eqprop_analog.errors import ConfigError
 from eqprop_analog.learning.estimators import ESTIMATORS
+from eqprop_analog.options import Option, option, options_of, toml_value
 
 ENGINES = ("ngspice", "native")
 # Default learning rates (S^2/W for cross-entropy): the crossbar from the inputs, with by far the
 # largest fan-in, learns best with a larger one (Fashion-MNIST 1568-100-10, BENCHMARKS.md).
 INPUT_LR, LR = 4e-8, 1e-8
 DEVICES = ("ideal", "clipped", "quantized", "memristor")
+# Bounds that keep every exponential of the circuit and of the softmax finite.
+MAX_VOLTS = 100.0
 
 
 @dataclass(frozen=True)
@@ -33,95 +38,125 @@ class RunConfig:
     """All options of a training run (SI units: volts, siemens)."""
 
     # [circuit]
-    hidden: tuple[int, ...] = (64,)
-    input_gain: float = 4.0
-    g_min: float = 1e-7
-    g_max: float = 1e-4
-    init_low: float = 1e-6
-    init_high: float = 2e-5
-    neuron: str = "relu"
-    signed_weights: str = "doubled-inputs"  # or "differential-pairs": w = G+ - G- on two columns
-    relu_bias: float = 0.45  # about the diode's turn-on voltage: knee near 0 V
-    clamp_low: float = -0.5
-    clamp_high: float = 0.5
-    diode_is: float = 1e-12
-    diode_n: float = 1.0
-    diode_rs: float = 0.0
-    diode_spread: float = 0.0  # relative spread of IS from diode to diode (drawn from the seed)
-    bias_rail: float = 1.0
-    amplifier_gain: float = 4.0  # 0: no amplifiers between layers
-    amplifier_open_loop_gain: float = 0.0  # 0: ideal amplifiers; else A0 (ngspice only)
-    differential_outputs: bool = False
-    ideal_diodes: bool = False  # native engine only
-    wire_resistance: float = 0.0  # ohm per crossbar wire segment (netlists and ngspice only)
+    hidden: tuple[int, ...] = option("circuit", int, (64,), "hidden layer sizes", many=True,
+                                     low=1, metavar="N[,N...]")
+    input_gain: float = option("circuit", float, 4.0, "volts per unit feature (A)", unit="V",
+                               low=0, low_open=True, high=MAX_VOLTS)
+    g_min: float = option("circuit", float, 1e-7, "smallest conductance of a device", unit="S",
+                          low=0, low_open=True, high=1.0)
+    g_max: float = option("circuit", float, 1e-4, "largest conductance of a device", unit="S",
+                          low=0, low_open=True, high=1.0)
+    init_low: float = option("circuit", float, 1e-6, "lowest initial conductance", unit="S",
+                             low=0, low_open=True, high=1.0)
+    init_high: float = option("circuit", float, 2e-5, "highest initial conductance", unit="S",
+                              low=0, low_open=True, high=1.0)
+    neuron: str = option("circuit", str, "relu", "hidden neuron circuit", choices=NEURON_KINDS)
+    signed_weights: str = option(
+        "circuit", str, "doubled-inputs", "signed weights from inputs driven at +A x and -A x, or "
+        "from every unit being a pair of nodes, w = G+ - G-", choices=SIGNED_WEIGHTS)
+    relu_bias: float = option("circuit", float, 0.45, "bias of the relu neurons' diodes (about "
+                              "the diode's turn-on voltage: knee near 0 V)", unit="V",
+                              low=-MAX_VOLTS, high=MAX_VOLTS)
+    clamp_low: float = option("circuit", float, -0.5, "lower bound of the clamp neurons",
+                              unit="V", low=-MAX_VOLTS, high=MAX_VOLTS)
+    clamp_high: float = option("circuit", float, 0.5, "upper bound of the clamp neurons",
+                               unit="V", low=-MAX_VOLTS, high=MAX_VOLTS)
+    diode_is: float = option("circuit", float, 1e-12, "saturation current IS of the neuron "
+                             "diodes", unit="A", low=0, low_open=True, high=1.0)
+    diode_n: float = option("circuit", float, 1.0, "emission coefficient N of the neuron diodes",
+                            low=0.5, high=10.0)
+    diode_rs: float = option("circuit", float, 0.0, "series resistance RS of the neuron diodes",
+                             unit="ohm", low=0, high=1e9)
+    diode_spread: float = option("circuit", float, 0.0, "relative spread of the neuron diodes' IS "
+                                 "from device to device (drawn from the seed)", low=0, high=10.0)
+    bias_rail: float = option("circuit", float, 1.0, "voltage of the bias rails (+ and -)",
+                              unit="V", low=0, low_open=True, high=MAX_VOLTS)
+    amplifier_gain: float | None = option("circuit", float, 4.0, "gain of the bidirectional "
+                                          "amplifiers after each hidden layer", low=0,
+                                          low_open=True, high=1e3, none="no amplifiers")
+    amplifier_open_loop_gain: float | None = option(
+        "circuit", float, None, "finite open-loop gain A0 of the amplifiers (ngspice only)",
+        low=0, low_open=True, high=1e12, none="ideal amplifiers")
+    differential_outputs: bool = option("circuit", bool, False,
+                                        "read each output as a pair of nodes")
+    ideal_diodes: bool = option("circuit", bool, False, "ideal diodes (native engine only; set "
+                                "relu_bias = 0, an ideal diode has no turn-on voltage)")
+    wire_resistance: float = option("circuit", float, 0.0, "resistance of each crossbar wire "
+                                    "segment: IR drop along rows and columns (ngspice)",
+                                    unit="ohm", low=0, high=1e9)
     # [training]
-    dataset: str = "digits"
-    epochs: int = 10
-    batch_size: int = 16
-    beta: float = 1e-6  # W for cross-entropy, S for squared error
-    estimator: str = "symmetric"
-    nudging: str = "exact"
-    cost: str = "cross-entropy"
-    softmax_gain: float = 20.0  # 1/V
-    target_high: float = 0.2
-    target_low: float = -0.1
-    lr: tuple[float, ...] = ()  # empty: INPUT_LR for the crossbar from the inputs, LR for the rest
-    lr_decay: float = 0.75  # the learning rates of epoch e are lr * lr_decay ** (e - 1)
-    seed: int = 0
-    test_fraction: float = 0.2
-    data_dir: str = ""  # folder of the MNIST IDX files (dataset mnist; fashion-mnist optional)
+    dataset: str = option("training", str, "digits", "dataset", choices=DATASET_NAMES,
+                          suffix=".csv", metavar="NAME|FILE.csv")
+    epochs: int = option("training", int, 10, "epochs to train", low=1, high=1_000_000)
+    batch_size: int = option("training", int, 16, "samples per mini-batch", low=1,
+                             high=1_000_000)
+    beta: float = option("training", float, 1e-6, "nudging strength", unit="W for cross-entropy, "
+                         "S for squared error", low=0, low_open=True, high=1.0)
+    estimator: str = option("training", str, "symmetric", "EP estimator", choices=ESTIMATORS)
+    nudging: str = option("training", str, "exact", "nudging currents that follow the output "
+                          "voltages (exact) or fixed at their free-state value (current)",
+                          choices=NUDGING_MODES)
+    cost: str = option("training", str, "cross-entropy", "cost of the outputs", choices=COSTS)
+    softmax_gain: float = option("training", float, 20.0, "gain of the softmax over the output "
+                                 "voltages (cross-entropy)", unit="1/V", low=0, low_open=True,
+                                 high=1e4)
+    target_high: float = option("training", float, 0.2, "target voltage of the right class "
+                                "(squared error)", unit="V", low=-MAX_VOLTS, high=MAX_VOLTS)
+    target_low: float = option("training", float, -0.1, "target voltage of the other classes "
+                               "(squared error)", unit="V", low=-MAX_VOLTS, high=MAX_VOLTS)
+    lr: tuple[float, ...] | None = option(
+        "training", float, None, "learning rate(s), one or one per crossbar", many=True, low=0,
+        low_open=True, high=1.0, none=f"{INPUT_LR:g} for the crossbar from the inputs, {LR:g} "
+        "for the others")
+    lr_decay: float = option("training", float, 0.75, "factor on the learning rates after each "
+                             "epoch", low=0, low_open=True, high=10.0)
+    seed: int = option("training", int, 0, "seed of the initial conductances, the shuffling and "
+                       "every random draw", low=0)
+    test_fraction: float = option("training", float, 0.2, "share of the samples held out for "
+                                  "testing", low=0, high=1, low_open=True, high_open=True)
+    data_dir: str | None = option("training", str, None, "folder of the MNIST IDX files (dataset "
+                                  "mnist; fashion-mnist optional)", none="the dataset's own "
+                                  "location", metavar="DIR")
     # [engine]
-    engine: str = "ngspice"
-    reltol: float = 1e-6
+    engine: str = option("engine", str, "ngspice", "the solver of the steady states",
+                         choices=ENGINES)
+    reltol: float = option("engine", float, 1e-6, "relative tolerance of ngspice's DC solutions",
+                           low=0, high=1, low_open=True, high_open=True)
     # [device]: how requested conductance changes are programmed, and what a read sees
-    device: str = "clipped"  # ideal, clipped, quantized or memristor
-    levels: int = 16  # quantized: conductance levels from g_min to g_max
-    scheme: str = "cst"  # memristor programming: cst, rprop or write-verify
-    pulse: float = 1e-3  # memristor: pulse width dt / dt_max (rprop: the largest)
-    rprop_eta: float = 1.01
-    nonlinearity: float = 0.0  # memristor beta, for potentiation and depression alike
-    eps_intra: float = 0.0  # cycle-to-cycle noise, relative to g_max - g_min
-    eps_inter: float = 0.0  # device-to-device spread of the pulse amplitude (relative)
-    read_noise: float = 0.0  # relative noise of every read
-    read_noise_floor: float = 0.0  # S, absolute noise of every read
-    stuck: float = 0.0  # fraction of devices stuck at g_min or g_max
+    device: str = option("device", str, "clipped", "how conductance changes are programmed",
+                         choices=DEVICES)
+    levels: int = option("device", int, 16, "quantized: conductance levels from g_min to g_max",
+                         low=2)
+    scheme: str = option("device", str, "cst", "memristor programming scheme", choices=SCHEMES)
+    pulse: float = option("device", float, 1e-3, "memristor pulse width dt / dt_max (rprop: the "
+                          "largest)", low=0, low_open=True, high=1)
+    rprop_eta: float = option("device", float, 1.01, "rprop: growth of the pulse width while the "
+                              "sign holds", low=1, high=10.0)
+    nonlinearity: float = option("device", float, 0.0, "memristor nonlinearity beta, for "
+                                 "potentiation and depression alike (0: linear)", low=0,
+                                 high=100.0)
+    eps_intra: float = option("device", float, 0.0, "cycle-to-cycle noise, relative to g_max - "
+                              "g_min", low=0, high=1.0)
+    eps_inter: float = option("device", float, 0.0, "device-to-device spread of the pulse "
+                              "amplitude (relative)", low=0, high=10.0)
+    read_noise: float = option("device", float, 0.0, "relative noise of every read", low=0,
+                               high=1.0)
+    read_noise_floor: float = option("device", float, 0.0, "absolute noise of every read "
+                                     "(standard deviation)", unit="S", low=0)
+    stuck: float = option("device", float, 0.0, "fraction of devices stuck at g_min or g_max",
+                          low=0, high=1, high_open=True)
 
     def __post_init__(self) -> None:
-        for name in ("hidden", "lr"):  # a TOML scalar or list, or a tuple from Python
-            value = getattr(self, name)
-            object.__setattr__(self, name, tuple(value) if isinstance(value, (list, tuple))
-                               else (value,))
-        if not _is_number(self.amplifier_gain) or self.amplifier_gain < 0:
-            raise ConfigError(f"amplifier_gain must be >= 0 (0: none), got {self.amplifier_gain!r}")
-        if not str(self.dataset).endswith(".csv"):
-            _choice("dataset", self.dataset, DATASET_NAMES)
-        _choice("estimator", self.estimator, ESTIMATORS)
-        _choice("nudging", self.nudging, NUDGING_MODES)
-        _choice("cost", self.cost, COSTS)
-        _choice("engine", self.engine, ENGINES)
-        for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
-            raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}")
-        for name in ("beta", "softmax_gain", "reltol", "init_low", "init_high", "lr_decay"):
-            _positive(name, getattr(self, name))
-        for name in ("target_high", "target_low", "test_fraction"):
-            _number(name, getattr(self, name))
-        if any(not _is_number(v) or v <= 0 for v in self.lr):
-            raise ConfigError(f"lr must be positive numbers, got {list(self.lr)!r}")
-        if len(self.lr) not in (0, 1, len(self.hidden) + 1):
+        for name, spec in OPTIONS.items():
+            object.__setattr__(self, name, spec.check(getattr(self, name)))
+        if self.lr is not None and len(self.lr) not in (1, len(self.hidden) + 1):
             raise ConfigError(f"lr needs 1 value or one per crossbar ({len(self.hidden) + 1}), "
                               f"got {len(self.lr)}")
-        if not 0 < self.test_fraction < 1:
-            raise ConfigError(f"test_fraction must be in (0, 1), got {self.test_fraction}")
         if not self.target_low < self.target_high:
             raise ConfigError(f"target_low ({self.target_low} V) must be below target_high "
                               f"({self.target_high} V)")
-        _choice("device", self.device, DEVICES)
-        spec = self.circuit_spec(1, 1)  # validates the circuit options
-        self.device_model()  # validates the device options
+        spec = self.circuit_spec(1, 1)  # validates the circuit options together
+        self.device_model()  # validates the device options together
         if not spec.g_min <= self.init_low < self.init_high <= spec.g_max:
             raise ConfigError(f"initial conductances [init_low, init_high] = [{self.init_low:g}, "
                               f"{self.init_high:g}] S must be an interval within [g_min, g_max] = "
@@ -139,8 +174,8 @@ class RunConfig:
             signed_weights=self.signed_weights, relu_bias=self.relu_bias,
             clamp_low=self.clamp_low, clamp_high=self.clamp_high,
             diode=DiodeModel(self.diode_is, self.diode_n, self.diode_rs), bias_rail=self.bias_rail,
-            amplifier_gain=self.amplifier_gain or None,
-            amplifier_open_loop_gain=self.amplifier_open_loop_gain or None,
+            amplifier_gain=self.amplifier_gain,
+            amplifier_open_loop_gain=self.amplifier_open_loop_gain,
             differential_outputs=self.differential_outputs,
             ideal_diodes=self.ideal_diodes, wire_resistance=self.wire_resistance,
             diode_spread=self.diode_spread, diode_spread_seed=self.seed)
@@ -165,50 +200,21 @@ class RunConfig:
     def learning_rates(self, epoch: int = 1) -> tuple[float, ...]:
         """Learning rate of each crossbar during ``epoch`` (1-based)."""
         n = len(self.hidden) + 1
-        if not self.lr:
+        if self.lr is None:
             lrs = (INPUT_LR,) + (LR,) * (n - 1)
         else:
             lrs = self.lr * n if len(self.lr) == 1 else self.lr
         return tuple(lr * self.lr_decay ** (epoch - 1) for lr in lrs)
 
 
-SECTIONS = {
-    "circuit": ("hidden", "input_gain", "g_min", "g_max", "init_low", "init_high", "neuron",
-                "signed_weights", "relu_bias", "clamp_low", "clamp_high", "diode_is", "diode_n",
-                "diode_rs", "diode_spread", "bias_rail", "amplifier_gain",
-                "amplifier_open_loop_gain", "differential_outputs", "ideal_diodes",
-                "wire_resistance"),
-    "training": ("dataset", "epochs", "batch_size", "beta", "estimator", "nudging", "cost",
-                 "softmax_gain", "target_high", "target_low", "lr", "lr_decay", "seed",
-                 "test_fraction", "data_dir"),
-    "engine": ("engine", "reltol"),
-    "device": ("device", "levels", "scheme", "pulse", "rprop_eta", "nonlinearity", "eps_intra",
-               "eps_inter", "read_noise", "read_noise_floor", "stuck"),
-}
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _number(name: str, value) -> None:
-    if not _is_number(value):
-        raise ConfigError(f"{name} must be a finite number, got {value!r}")
-
-
-def _positive(name: str, value) -> None:
-    _number(name, value)
-    if value <= 0:
-        raise ConfigError(f"{name} must be > 0, got {value!r}")
-
-
-def _choice(name: str, value, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+OPTIONS: dict[str, Option] = options_of(RunConfig)
+SECTIONS: dict[str, tuple[str, ...]] = {
+    section: tuple(name for name, spec in OPTIONS.items() if spec.section == section)
+    for section in ("circuit", "training", "engine", "device")}
 
 
 def config_from_mapping(data: dict, base: RunConfig = RunConfig()) -> RunConfig:
-    """Apply a parsed TOML document (tables circuit, training, engine) on top of ``base``."""
+    """Apply a parsed TOML document (tables circuit, training, engine, device) on top of ``base``."""
     values = {}
     for section, table in data.items():
         if section not in SECTIONS:
@@ -224,11 +230,12 @@ def config_from_mapping(data: dict, base: RunConfig = RunConfig()) -> RunConfig:
     return apply_overrides(base, values)
 
 
-def apply_overrides(base: RunConfig, values: dict) -> RunConfig:
-    try:
-        return replace(base, **{k: v for k, v in values.items() if v is not None})
-    except TypeError as exc:  # e.g. a string where a list was expected, caught by comparisons
-        raise ConfigError(f"invalid option value: {exc}") from None
+def apply_overrides(base: RunConfig, values: dict[str, Any]) -> RunConfig:
+    """``base`` with the options in ``values`` set (validated; an unknown name is an error)."""
+    unknown = sorted(set(values) - set(OPTIONS))
+    if unknown:
+        raise ConfigError(f"unknown option {unknown[0]!r}; known: {', '.join(OPTIONS)}")
+    return replace(base, **values)
 
 
 def load_config(path: str | Path, base: RunConfig = RunConfig()) -> RunConfig:
@@ -247,25 +254,15 @@ def read_toml(path: str | Path, what: str) -> dict:
         raise ConfigError(f"{what} {path} is not valid TOML: {exc}") from None
 
 
-def _toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, (tuple, list)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return repr(value)
-
-
 def config_to_toml(config: RunConfig) -> str:
-    """TOML text that :func:`load_config` reads back into the same config (None values omitted)."""
-    data = asdict(config)
+    """TOML text that :func:`load_config` reads back into the same config."""
     lines = []
-    for section, keys in SECTIONS.items():
+    for section, names in SECTIONS.items():
         lines.append(f"[{section}]")
-        lines += [f"{k} = {_toml_value(data[k])}" for k in keys if data[k] is not None]
+        lines += [f"{name} = {toml_value(getattr(config, name))}" for name in names]
         lines.append("")
     return "\n".join(lines)
 
 
-__all__ = ["RunConfig", "load_config", "config_to_toml", "config_from_mapping", "apply_overrides"]
+__all__ = ["RunConfig", "OPTIONS", "SECTIONS", "load_config", "config_to_toml",
+           "config_from_mapping", "apply_overrides"]

@@ -18,7 +18,7 @@ def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
 
     With ``resume`` the run continues from the checkpoint in ``run_dir``. An engine passed in is left
     open; one made here is closed."""
-    data = load_dataset(config.dataset, config.seed, config.test_fraction, config.data_dir or None)
+    data = load_dataset(config.dataset, config.seed, config.test_fraction, config.data_dir)
     own_engine = engine is None
     engine = engine or make_engine(config.engine, reltol=config.reltol)
     try:

@@ -27,6 +27,7 @@ from eqprop_analog.engines.neurons import hidden_neurons
 from eqprop_analog.engines.nodal import Linearization, NodalMatrix, interleave, pair_rows
 from eqprop_analog.engines.torch_costs import cost_derivatives, cost_value
 from eqprop_analog.errors import ConfigError, SolverError
+from eqprop_analog.threads import limit_threads
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
@@ -313,11 +314,9 @@ class NativeEngine:
 
     def __init__(self, options: NativeOptions = NativeOptions(), threads: int | None = None
                  ) -> None:
-        from eqprop_analog import THREADS
-
         self.options = options
         self.dtype = DTYPES[options.dtype]
-        torch.set_num_threads(threads or THREADS)
+        limit_threads(threads)
         # Newton iterations of the last solve: the free phase, then all nudged phases together
         self.iterations: list[int] = []
 

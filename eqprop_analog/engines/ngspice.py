@@ -18,6 +18,7 @@ from eqprop_analog.engines.base import Phases, Solution
 from eqprop_analog.errors import ConfigError
 from eqprop_analog.spice.netlist import netlist_text, number
 from eqprop_analog.spice.worker import NgspiceProcess
+from eqprop_analog.threads import limit_threads
 
 SWEEP_SOURCE = "V_SWEEP"
 SWEEP_NET = "sweep"
@@ -72,6 +73,7 @@ class NgspiceEngine:
 
     def __init__(self, options: SpiceOptions = SpiceOptions(),
                  process: NgspiceProcess | None = None) -> None:
+        limit_threads()  # the estimators' numpy products in this process
         self.options = options
         self.process = process or NgspiceProcess()
 

@@ -157,10 +157,10 @@ def resume_config(run_dir: Path, overrides: dict) -> RunConfig:
     if not (run_dir / CHECKPOINT).is_file():
         raise ConfigError(f"{run_dir} has no {CHECKPOINT} to resume from")
     config = load_config(run_dir / CONFIG_FILE)
-    changed = {k: v for k, v in overrides.items() if v is not None and k != "epochs"}
+    changed = sorted(set(overrides) - {"epochs"})
     if changed:
         raise ConfigError(f"--resume continues a run as configured; only --epochs may change, not "
-                          f"{', '.join(sorted(changed))}")
-    if overrides.get("epochs") is not None:
+                          f"{', '.join(changed)}")
+    if "epochs" in overrides:
         config = replace(config, epochs=overrides["epochs"])
     return config

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -19,15 +20,14 @@ from eqprop_analog.circuit.layered import Element, LayeredNetwork
 from eqprop_analog.errors import ConfigError
 from eqprop_analog.files import atomic_write_text
 
-CIRCUITS_DIR = Path(__file__).resolve().parents[2] / "circuits"
+LIBRARY_PACKAGE = "eqprop_analog.circuits"  # circuits/ in the source tree, shipped in the wheel
 LIBRARY_FILES = {"diode": "neuron_diode.lib", "amplifier": "bidirectional_amplifier.lib",
                  "differential_amplifier": "differential_amplifier.lib"}
 
 
 def library_text(name: str) -> str:
     """Text of one file of the SPICE library in circuits/."""
-    path = CIRCUITS_DIR / LIBRARY_FILES[name]
-    return path.read_text().rstrip("\n")
+    return resources.files(LIBRARY_PACKAGE).joinpath(LIBRARY_FILES[name]).read_text().rstrip("\n")
 
 
 def number(value: float) -> str:

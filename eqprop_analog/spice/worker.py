@@ -2,6 +2,10 @@
 
 The child owns one :class:`~eqprop_analog.spice.session.NgspiceSession`. If it dies, the call that
 was running raises :class:`SpiceError` and the next call starts a fresh child.
+
+The child starts isolated: Python in isolated mode (no current folder, user site or PYTHON*
+variables on its path; it imports the very package copy that started it), and ngspice in a private
+empty folder that is also its HOME, so no ``.spiceinit`` of the user or of the working folder is read.
 """
 
 from __future__ import annotations
@@ -21,7 +25,12 @@ import numpy as np
 from eqprop_analog.errors import EqpropError, LibraryNotFoundError, SpiceError
 from eqprop_analog.spice.library import find_library
 
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+# The folder that holds the eqprop_analog package, installed (site-packages) or not (a checkout).
+_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+# The child's entry point: isolated mode drops the current folder from sys.path, so the package's
+# folder is put first explicitly and the child runs the same code as its parent.
+_CHILD_MAIN = ("import sys; sys.path.insert(0, sys.argv[1]); "
+               "from eqprop_analog.spice.worker import main; main(sys.argv[2:])")
 
 
 def _serve(conn: Connection, library_path: str) -> None:
@@ -60,8 +69,8 @@ def _serve(conn: Connection, library_path: str) -> None:
 class NgspiceProcess:
     """Runs DC sweeps in a child process that holds the only ngspice of that process.
 
-    The child is a plain ``python -m`` process talking over a socket pair, not a multiprocessing
-    spawn, so user scripts need no ``if __name__ == "__main__"`` guard."""
+    The child is a plain Python process talking over a socket pair, not a multiprocessing spawn, so
+    user scripts need no ``if __name__ == "__main__"`` guard."""
 
     def __init__(self, library_path: str | None = None, timeout: float = 3600.0) -> None:
         self.library_path = library_path or find_library()
@@ -69,18 +78,19 @@ class NgspiceProcess:
         self._process: subprocess.Popen | None = None
         self._conn: Connection | None = None
         self._stderr = None
+        self._home: tempfile.TemporaryDirectory | None = None
         self.version: int | None = None
 
     def _start(self) -> None:
         ours, theirs = socket.socketpair()
         self._stderr = tempfile.TemporaryFile()
-        env = dict(os.environ)  # the child must import this package, installed or not
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
+        self._home = tempfile.TemporaryDirectory(prefix="eqprop-ngspice-")
+        env = {**os.environ, "HOME": self._home.name}  # no ~/.spiceinit either
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "eqprop_analog.spice.worker", str(theirs.fileno()),
+            [sys.executable, "-I", "-c", _CHILD_MAIN, _PACKAGE_PARENT, str(theirs.fileno()),
              self.library_path],
             pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=self._stderr, env=env)
+            stderr=self._stderr, env=env, cwd=self._home.name)
         theirs.close()
         self._conn = Connection(ours.detach())
         reply = self._receive("start")
@@ -157,6 +167,9 @@ class NgspiceProcess:
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None
+        if self._home is not None:
+            self._home.cleanup()
+            self._home = None
 
     @property
     def pid(self) -> int | None:
@@ -175,5 +188,6 @@ class NgspiceProcess:
             pass
 
 
-if __name__ == "__main__":
-    _serve(Connection(int(sys.argv[1])), sys.argv[2])
+def main(argv: list[str]) -> None:
+    """The child's entry point: ``argv`` is the socket's file descriptor and libngspice's path."""
+    _serve(Connection(int(argv[0])), argv[1])

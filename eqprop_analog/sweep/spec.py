@@ -20,15 +20,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from eqprop_analog.config import RunConfig, apply_overrides, load_config, read_toml
+from eqprop_analog.config import OPTIONS, RunConfig, apply_overrides, load_config, read_toml
 from eqprop_analog.errors import ConfigError
 
-OPTIONS = {f.name for f in fields(RunConfig)}
 DISTRIBUTIONS = ("uniform", "log_uniform", "choice")
 
 
