@@ -1,7 +1,7 @@
 """eqprop-analog: train analog resistive networks with Equilibrium Propagation, ngspice in the loop."""
 
-from eqprop_analog.circuit.spec import CircuitSpec, DiodeModel
 from eqprop_analog.circuit.layered import LayeredNetwork
+from eqprop_analog.circuit.spec import CircuitSpec, DiodeModel
 from eqprop_analog.errors import (
     ConfigError,
     DataError,

@@ -13,15 +13,30 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from eqprop_analog.circuit.spec import NEURON_KINDS, SIGNED_WEIGHTS, CircuitSpec, DiodeModel
+from eqprop_analog.circuit.spec import (
+    NEURON_KINDS,
+    SIGNED_WEIGHTS,
+    CircuitSpec,
+    DiodeModel,
+    NeuronKind,
+    SignedWeights,
+)
 from eqprop_analog.data.datasets import DATASET_NAMES
-from eqprop_analog.devices import (ClippedDevice, Device, FaultyDevice, IdealDevice,
-                                   MemristorDevice, PulseResponse, QuantizedDevice, Variability)
+from eqprop_analog.devices import (
+    ClippedDevice,
+    Device,
+    FaultyDevice,
+    IdealDevice,
+    MemristorDevice,
+    PulseResponse,
+    QuantizedDevice,
+    Variability,
+)
 from eqprop_analog.devices.memristor import SCHEMES
-from eqprop_analog.engines.base import NUDGING_MODES
+from eqprop_analog.engines.base import NUDGING_MODES, NudgingMode
 from eqprop_analog.engines.nudging import COSTS
 from eqprop_analog.errors import ConfigError
-from eqprop_analog.learning.estimators import ESTIMATORS
+from eqprop_analog.learning.estimators import ESTIMATORS, EstimatorKind
 from eqprop_analog.options import Option, option, options_of, toml_value
 
 ENGINES = ("ngspice", "native")
@@ -50,8 +65,8 @@ class RunConfig:
                              low=0, low_open=True, high=1.0)
     init_high: float = option("circuit", float, 2e-5, "highest initial conductance", unit="S",
                               low=0, low_open=True, high=1.0)
-    neuron: str = option("circuit", str, "relu", "hidden neuron circuit", choices=NEURON_KINDS)
-    signed_weights: str = option(
+    neuron: NeuronKind = option("circuit", str, "relu", "hidden neuron circuit", choices=NEURON_KINDS)
+    signed_weights: SignedWeights = option(
         "circuit", str, "doubled-inputs", "signed weights from inputs driven at +A x and -A x, or "
         "from every unit being a pair of nodes, w = G+ - G-", choices=SIGNED_WEIGHTS)
     relu_bias: float = option("circuit", float, 0.45, "bias of the relu neurons' diodes (about "
@@ -92,8 +107,8 @@ class RunConfig:
                              high=1_000_000)
     beta: float = option("training", float, 1e-6, "nudging strength", unit="W for cross-entropy, "
                          "S for squared error", low=0, low_open=True, high=1.0)
-    estimator: str = option("training", str, "symmetric", "EP estimator", choices=ESTIMATORS)
-    nudging: str = option("training", str, "exact", "nudging currents that follow the output "
+    estimator: EstimatorKind = option("training", str, "symmetric", "EP estimator", choices=ESTIMATORS)
+    nudging: NudgingMode = option("training", str, "exact", "nudging currents that follow the output "
                           "voltages (exact) or fixed at their free-state value (current)",
                           choices=NUDGING_MODES)
     cost: str = option("training", str, "cross-entropy", "cost of the outputs", choices=COSTS)
@@ -155,12 +170,12 @@ class RunConfig:
         if not self.target_low < self.target_high:
             raise ConfigError(f"target_low ({self.target_low} V) must be below target_high "
                               f"({self.target_high} V)")
-        spec = self.circuit_spec(1, 1)  # validates the circuit options together
+        self.circuit_spec(1, 1)  # validates the circuit options together
         self.device_model()  # validates the device options together
-        if not spec.g_min <= self.init_low < self.init_high <= spec.g_max:
+        if not self.g_min <= self.init_low < self.init_high <= self.g_max:
             raise ConfigError(f"initial conductances [init_low, init_high] = [{self.init_low:g}, "
                               f"{self.init_high:g}] S must be an interval within [g_min, g_max] = "
-                              f"[{spec.g_min:g}, {spec.g_max:g}] S")
+                              f"[{self.g_min:g}, {self.g_max:g}] S")
 
     def circuit_spec(self, n_features: int, n_classes: int) -> CircuitSpec:
         """The circuit for a dataset: features, the hidden layers of this config, classes."""
@@ -182,6 +197,7 @@ class RunConfig:
 
     def device_model(self) -> Device:
         """The device model of every conductance, with this config's options."""
+        device: Device
         if self.device == "ideal":
             device = IdealDevice(self.g_min, self.g_max)
         elif self.device == "clipped":

@@ -8,7 +8,13 @@ def pytest_addoption(parser):
     parser.addoption("--run-slow", action="store_true", help="also run tests marked slow")
 
 
+NGSPICE_FIXTURES = {"engine", "precise_engine"}
+
+
 def pytest_collection_modifyitems(config, items):
+    for item in items:  # a test on an ngspice fixture needs libngspice, marked or not
+        if NGSPICE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.ngspice)
     if config.getoption("--run-slow"):
         return
     skip = pytest.mark.skip(reason="slow: opt in with --run-slow")

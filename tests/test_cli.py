@@ -22,6 +22,7 @@ def assert_one_line_error(result, *words):
         assert word in lines[0], lines[0]
 
 
+@pytest.mark.ngspice
 def test_train_json_summary(tmp_path):
     result = run_cli("train", "--dataset", "xor", "--hidden", "8", "--epochs", "2",
                      "--batch-size", "4", "--lr", "2e-9", "--out", str(tmp_path / "run"), "--json")
@@ -44,6 +45,7 @@ def test_compile_writes_netlist_and_weight_map(tmp_path):
     assert len(weights) == 1 + (128 + 2) * 32 + (32 + 2) * 10
 
 
+@pytest.mark.ngspice
 def test_gradcheck_json():
     result = run_cli("gradcheck", "--layers", "3,4,2", "--json")
     assert result.returncode == 0, result.stderr

@@ -6,8 +6,14 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
-from eqprop_analog.devices import (ClippedDevice, FaultyDevice, MemristorDevice, PulseResponse,
-                                   QuantizedDevice, Variability)
+from eqprop_analog.devices import (
+    ClippedDevice,
+    FaultyDevice,
+    MemristorDevice,
+    PulseResponse,
+    QuantizedDevice,
+    Variability,
+)
 from eqprop_analog.errors import ConfigError
 
 G_MIN, G_MAX = 1e-7, 1e-4

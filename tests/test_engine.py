@@ -75,6 +75,7 @@ def test_bad_features_are_rejected(engine, small):
         engine.solve(network, g, np.zeros((0, 4)))
 
 
+@pytest.mark.ngspice
 def test_ngspice_error_names_analysis_and_batch_and_process_survives(small):
     network, g, x = small
     process = NgspiceProcess()
@@ -90,6 +91,7 @@ def test_ngspice_error_names_analysis_and_batch_and_process_survives(small):
         process.close()
 
 
+@pytest.mark.ngspice
 def test_crash_of_ngspice_process_raises_and_next_call_restarts(small):
     network, g, x = small
     engine = NgspiceEngine()
@@ -103,6 +105,7 @@ def test_crash_of_ngspice_process_raises_and_next_call_restarts(small):
         engine.close()
 
 
+@pytest.mark.ngspice
 def test_failed_analysis_is_a_spice_error_and_process_survives():
     """Two ideal sources fighting over one node: gmin and source stepping fail, ngspice aborts the
     sweep, and the error carries its words."""
@@ -123,6 +126,7 @@ def test_missing_library_is_reported(monkeypatch):
         NgspiceEngine()
 
 
+@pytest.mark.ngspice
 def test_child_memory_stays_flat(small):
     """Resident memory of the ngspice process after 300 batches is within 3 MB of that after 50
     (BENCHMARKS.md has the 10,000-batch run)."""
@@ -145,6 +149,7 @@ def test_child_memory_stays_flat(small):
         engine.close()
 
 
+@pytest.mark.ngspice
 def test_stepping_notes_are_no_failure():
     """ngspice reports gmin and source stepping on stderr; a sweep that converges that way is fine."""
     process = NgspiceProcess()

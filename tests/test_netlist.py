@@ -89,7 +89,8 @@ def test_kirchhoff_current_law_holds_at_every_hidden_node(precise_engine, rng, n
             sign = np.where(np.arange(len(nets)) % 2 == 0, 1.0, -1.0)
             diode = sign * _diode_current(sign * (sign * spec.relu_bias - v), spec)
         else:
-            diode = (_diode_current(spec.clamp_low - v, spec) - _diode_current(v - spec.clamp_high, spec))
+            diode = (_diode_current(spec.clamp_low - v, spec)
+                     - _diode_current(v - spec.clamp_high, spec))
         residual = into - out + diode
         scale = np.abs(into).max()
         assert np.abs(residual).max() < 1e-8 * scale
@@ -143,9 +144,12 @@ def test_differential_outputs_read_pairs(engine, rng):
     network = LayeredNetwork(CircuitSpec((3, 4, 2), differential_outputs=True))
     g = network.initial_conductances(rng)
     free = engine.solve(network, g, rng.uniform(0, 1, (2, 3))).phase(0.0)
-    out = free[:, network.layer_slices[-1]]
-    np.testing.assert_allclose(network.readout(free), out[:, 0::2] - out[:, 1::2])
     assert network.output_nets == ("out_000p", "out_000n", "out_001p", "out_001n")
+    # each output read by net name: V(out_kp) - V(out_kn), independent of the readout's slicing
+    voltage = {name: free[:, i] for i, name in enumerate(network.free_nets)}
+    expected = np.stack([voltage[f"out_{k:03d}p"] - voltage[f"out_{k:03d}n"] for k in range(2)], 1)
+    np.testing.assert_array_equal(network.readout(free), expected)
+    assert np.abs(expected).min() > 1e-6  # the pairs' nodes do differ
 
 
 def test_mnist_size_netlist_compiles_and_loads(engine, rng):

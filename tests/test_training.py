@@ -79,6 +79,7 @@ class KillsNgspiceAtBatch:
         self.engine.close()
 
 
+@pytest.mark.ngspice
 def test_a_crash_of_ngspice_costs_one_mini_batch(tmp_path):
     from eqprop_analog.engines.ngspice import NgspiceEngine
 

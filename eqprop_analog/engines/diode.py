@@ -25,8 +25,9 @@ GMIN = 1e-12
 class Diode:
     """Current, conductance and co-content (the integral of the current) of one diode model."""
 
-    def __init__(self, saturation_current: float, emission_coefficient: float) -> None:
-        self.csat = saturation_current
+    def __init__(self, saturation_current: float | torch.Tensor, emission_coefficient: float
+                 ) -> None:
+        self.csat = saturation_current  # one IS, or one per node
         self.vte = emission_coefficient * THERMAL_VOLTAGE
         self.knee = -3.0 * self.vte
         k = 3.0 * self.vte / math.e

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from eqprop_analog.engines.native import Drive, NativeCircuit, NativeOptions, Nudge
 
 
-def coordinate_descent(circuit: "NativeCircuit", cols: list[torch.Tensor], drive: "Drive",
-                       nudge: "Nudge", options: "NativeOptions"
+def coordinate_descent(circuit: NativeCircuit, cols: list[torch.Tensor], drive: Drive,
+                       nudge: Nudge, options: NativeOptions
                        ) -> tuple[list[torch.Tensor], int]:
     """Minimum of the co-content under the diodes' box constraints, from the voltages ``cols``;
     returns it and the number of sweeps (one sweep updates the even, then the odd layers)."""
@@ -36,7 +36,7 @@ def coordinate_descent(circuit: "NativeCircuit", cols: list[torch.Tensor], drive
     raise SolverError(f"coordinate descent did not converge (last change {change:.3g} V)")
 
 
-def _layer_minimiser(circuit: "NativeCircuit", l: int, cols, drive: "Drive", nudge: "Nudge",
+def _layer_minimiser(circuit: NativeCircuit, l: int, cols, drive: Drive, nudge: Nudge,
                      tolerance: float) -> torch.Tensor:
     """Exact minimiser of the co-content over the nodes of layer ``l``, the others fixed."""
     pushed = circuit.pushed_current(l, cols, drive)
@@ -53,6 +53,7 @@ def _layer_minimiser(circuit: "NativeCircuit", l: int, cols, drive: "Drive", nud
     c = cols[l]
     for _ in range(50):
         current, block = circuit.nudging(c, nudge)
+        assert current is not None and block is not None  # exact nudging has both
         step = torch.linalg.solve(circuit.output_diagonal + block,
                                   torch.addcmul(pushed + current, c, conductance, value=-1.0))
         c = c + step

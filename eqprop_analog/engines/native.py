@@ -209,6 +209,7 @@ class NativeCircuit:
             return nudge.currents, None
         if nudge.beta is None:
             return None, None
+        assert nudge.targets is not None, "exact nudging comes with targets"
         grad, hessian = cost_derivatives(nudge.cost, self.readout(outputs), nudge.targets)
         if self.readout_matrix is not None:
             grad = grad @ self.readout_matrix
@@ -235,6 +236,7 @@ class NativeCircuit:
         if nudge.currents is not None:
             total = total - (nudge.currents * cols[-1]).sum(1)
         elif nudge.beta is not None:
+            assert nudge.targets is not None, "exact nudging comes with targets"
             total = total + nudge.beta * cost_value(nudge.cost, self.readout(cols[-1]),
                                                     nudge.targets)
         return total

@@ -90,12 +90,11 @@ def hidden_neurons(network: LayeredNetwork, dtype: torch.dtype) -> HiddenNeurons
         else:
             lower.append(torch.full_like(sign, spec.clamp_low))
             upper.append(torch.full_like(sign, spec.clamp_high))
-    diodes = []
+    diodes: list[tuple[Diode | SeriesDiode, ...]] = []
     for currents in network.saturation_currents:  # one Diode per kind, IS per node
-        kinds = [Diode(torch.as_tensor(row, dtype=dtype), spec.diode.emission_coefficient)
+        plain = [Diode(torch.as_tensor(row, dtype=dtype), spec.diode.emission_coefficient)
                  for row in currents]
-        if spec.diode.series_resistance > 0:
-            kinds = [SeriesDiode(d, spec.diode.series_resistance) for d in kinds]
-        diodes.append(tuple(kinds))
+        rs = spec.diode.series_resistance
+        diodes.append(tuple(SeriesDiode(d, rs) for d in plain) if rs > 0 else tuple(plain))
     vte = Diode(spec.diode.saturation_current, spec.diode.emission_coefficient).vte
     return HiddenNeurons(network, diodes, vte, signs, biases, lower, upper)

@@ -95,6 +95,7 @@ class NgspiceEngine:
         if fixed_currents is not None:  # (points, n_out): current into each readout
             currents = [pwl(points, fixed_currents[:, k]) for k in range(n_out)]
         else:
+            assert phases.cost is not None and phases.targets is not None  # checked by Phases
             lines.append(f"B_BETA nudge_beta {GROUND} V={pwl(points, np.tile(betas, len(x)))}")
             for k in range(n_out):
                 lines.append(f"B_TARGET_{k} target_{k} {GROUND} "

@@ -51,9 +51,14 @@ class NodalMatrix:
             factor, info = torch.linalg.cholesky_ex(self.block(lin, 0))
             return [cholesky_apply(factor, rhs[0])], info == 0
         # the first layer's block is diagonal (2x2 blocks for pairs): solved in closed form
-        first = (PairBlocks(lin.diagonals[0], lin.pair_couplings[0]) if self.pairs
-                 else DiagonalBlock(lin.diagonals[0]))
-        factors: list[torch.Tensor | None] = [None]  # None: layer 0, solved by ``first``
+        first: DiagonalBlock | PairBlocks
+        if self.pairs:
+            assert lin.pair_couplings is not None, "pair layers are linearised with their couplings"
+            first = PairBlocks(lin.diagonals[0], lin.pair_couplings[0])
+        else:
+            first = DiagonalBlock(lin.diagonals[0])
+        assert self.first_coupling is not None, "set whenever there is more than one layer"
+        factors: list[torch.Tensor] = []  # Cholesky factors of layers 1, 2, ...
         y = [rhs[0]]
         definite = first.definite()
         for l in range(1, self.n_layers):
@@ -68,11 +73,10 @@ class NodalMatrix:
             definite &= info == 0
             factors.append(factor)
             y.append(rhs[l] + carried)
-        x = [None] * self.n_layers
-        x[-1] = cholesky_apply(factors[-1], y[-1])
+        x = [cholesky_apply(factors[-1], y[-1])]  # back substitution, last layer first
         for l in range(self.n_layers - 2, -1, -1):
-            pulled = torch.addmm(y[l], x[l + 1], self.couplings_t[l])
-            x[l] = first.solve(pulled) if l == 0 else cholesky_apply(factors[l], pulled)
+            pulled = torch.addmm(y[l], x[0], self.couplings_t[l])
+            x.insert(0, first.solve(pulled) if l == 0 else cholesky_apply(factors[l - 1], pulled))
         return x, definite
 
     def block(self, lin: Linearization, layer: int) -> torch.Tensor:

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,7 @@ def save_checkpoint(run_dir: Path, epoch: int, conductances: tuple[np.ndarray, .
                     history: list[dict], device_state: dict[str, np.ndarray] | None = None) -> None:
     """Write the conductances, the history and the devices' own state (e.g. RProp pulse widths)."""
     buffer = io.BytesIO()
-    arrays = {f"g{l}": g for l, g in enumerate(conductances, start=1)}
+    arrays: dict[str, Any] = {f"g{l}": g for l, g in enumerate(conductances, start=1)}
     arrays.update({DEVICE_PREFIX + k: v for k, v in (device_state or {}).items()})
     np.savez(buffer, epoch=np.int64(epoch), history=np.array(json.dumps(history)), **arrays)
     atomic_write_bytes(run_dir / CHECKPOINT, buffer.getvalue())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from eqprop_analog.files import atomic_write_text
-from eqprop_analog.learning.trainer import TrainResult, Trainer
+from eqprop_analog.learning.trainer import Trainer, TrainResult
 from eqprop_analog.report.plots import plot_curves
 from eqprop_analog.spice.netlist import write_netlist, write_weight_map
 

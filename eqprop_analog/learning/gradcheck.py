@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from eqprop_analog.circuit.layered import LayeredNetwork
-from eqprop_analog.engines.base import Engine, Phases
+from eqprop_analog.engines.base import Engine, NudgingMode, Phases
 from eqprop_analog.engines.nudging import Cost
 from eqprop_analog.learning.estimators import EPEstimator
 
@@ -42,7 +42,7 @@ def finite_difference_gradient(engine: Engine, network: LayeredNetwork,
 
 def ep_gradient(engine: Engine, network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
                 features: np.ndarray, cost: Cost, targets: np.ndarray, estimator: EPEstimator,
-                nudging: str = "exact", rng: np.random.Generator | None = None
+                nudging: NudgingMode = "exact", rng: np.random.Generator | None = None
                 ) -> tuple[np.ndarray, ...]:
     phases = Phases(estimator.betas(rng), cost, targets, nudging)
     solution = engine.solve(network, conductances, features, phases)
@@ -57,7 +57,7 @@ class Comparison:
     relative_error: float
 
     @staticmethod
-    def of(estimate: tuple[np.ndarray, ...], reference: tuple[np.ndarray, ...]) -> "Comparison":
+    def of(estimate: tuple[np.ndarray, ...], reference: tuple[np.ndarray, ...]) -> Comparison:
         e = np.concatenate([a.ravel() for a in estimate])
         r = np.concatenate([a.ravel() for a in reference])
         cosine = float(e @ r / (np.linalg.norm(e) * np.linalg.norm(r)))
@@ -90,7 +90,7 @@ def per_layer(estimate: tuple[np.ndarray, ...], reference: tuple[np.ndarray, ...
 def bias_against_beta(engine: Engine, network: LayeredNetwork,
                       conductances: tuple[np.ndarray, ...], features: np.ndarray, cost: Cost,
                       targets: np.ndarray, reference: tuple[np.ndarray, ...],
-                      betas: list[float], nudging: str = "exact") -> list[dict]:
+                      betas: list[float], nudging: NudgingMode = "exact") -> list[dict]:
     """Relative error of the one-sided and the symmetric estimators at each beta."""
     rows = []
     for beta in betas:

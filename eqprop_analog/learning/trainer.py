@@ -16,8 +16,12 @@ from eqprop_analog.engines.base import Engine, Phases
 from eqprop_analog.engines.nudging import CrossEntropy, make_cost
 from eqprop_analog.errors import ConfigError, SolverError
 from eqprop_analog.files import atomic_write_text
-from eqprop_analog.learning.checkpoint import (CHECKPOINT, load_checkpoint, load_device_state,
-                                               save_checkpoint)
+from eqprop_analog.learning.checkpoint import (
+    CHECKPOINT,
+    load_checkpoint,
+    load_device_state,
+    save_checkpoint,
+)
 from eqprop_analog.learning.estimators import EPEstimator
 
 CONFIG_FILE = "config.toml"

@@ -41,12 +41,14 @@ def resistance_text(conductance: float) -> str:
 
 def element_line(element: Element) -> str:
     nets = " ".join(element.nets)
+    if element.kind == "D":
+        return f"{element.name} {nets} {element.model}"
+    if element.value is None:
+        raise ValueError(f"element {element.name} ({element.kind}) has no value")
     if element.kind == "V":
         return f"{element.name} {nets} DC {number(element.value)}"
     if element.kind == "E":
         return f"{element.name} {nets} {number(element.value)}"
-    if element.kind == "D":
-        return f"{element.name} {nets} {element.model}"
     if element.kind == "X":
         extra = "".join(f" {k}={number(v)}" for k, v in element.parameters)
         return f"{element.name} {nets} {element.model} gain={number(element.value)}{extra}"

@@ -19,6 +19,7 @@ import tempfile
 import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -52,6 +53,7 @@ def _serve(conn: Connection, library_path: str) -> None:
         if request is None:
             return
         netlist, source, n_points, vectors = request
+        reply: tuple
         try:
             session.load(netlist)
             reply = ("ok", session.dc_sweep(source, n_points, vectors))
@@ -77,7 +79,7 @@ class NgspiceProcess:
         self.timeout = timeout
         self._process: subprocess.Popen | None = None
         self._conn: Connection | None = None
-        self._stderr = None
+        self._stderr: IO[bytes] | None = None
         self._home: tempfile.TemporaryDirectory | None = None
         self.version: int | None = None
 
@@ -109,15 +111,17 @@ class NgspiceProcess:
         return " | ".join(lines[-3:])
 
     def _receive(self, analysis: str, batch: int | None = None):
+        conn, process = self._conn, self._process
+        assert conn is not None and process is not None, "the child was started before"
         try:
-            if not self._conn.poll(self.timeout):
+            if not conn.poll(self.timeout):
                 self.close()
                 raise SpiceError(f"no answer within {self.timeout:g} s; the process was stopped",
                                  analysis=analysis, batch=batch)
-            return self._conn.recv()
+            return conn.recv()
         except (EOFError, OSError, ConnectionError):
             try:
-                code = self._process.wait(timeout=5)
+                code = process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 code = None
             output = self._child_stderr()
@@ -132,6 +136,7 @@ class NgspiceProcess:
         if self._process is None or self._process.poll() is not None:
             self.close()
             self._start()
+        assert self._conn is not None
         try:
             self._conn.send((netlist, source, n_points, tuple(vectors)))
             reply = self._receive("dc", batch)
@@ -175,7 +180,7 @@ class NgspiceProcess:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    def __enter__(self) -> "NgspiceProcess":
+    def __enter__(self) -> NgspiceProcess:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -26,7 +26,7 @@ def read_results(path: str | Path) -> tuple[list[dict], list[str]]:
         rows = [row for row in reader if row.get("status") == "ok"]
     if "status" not in columns or "seed" not in columns:
         raise DataError(f"{path} is not a sweep results table (no status and seed columns)")
-    swept = columns[columns.index("status") + 1:columns.index("seed")]
+    swept = list(columns[columns.index("status") + 1:columns.index("seed")])
     if not rows:
         raise DataError(f"{path} holds no successful run to plot")
     return rows, swept
@@ -44,7 +44,8 @@ def plot_sweep(results: str | Path, out: str | Path, metric: str = "test_accurac
     for ax, option in zip(axes, swept):
         others = [o for o in swept if o != option]
         lines = min(others, key=lambda o: len({r[o] for r in rows})) if others else None
-        for label in sorted({r[lines] for r in rows}, key=_sort_key) if lines else [None]:
+        values = sorted({r[lines] for r in rows}, key=_sort_key) if lines else []
+        for label in values or [None]:
             subset = [r for r in rows if lines is None or r[lines] == label]
             xs, means, spreads = _points(subset, option, metric)
             ax.errorbar(xs, means, yerr=spreads, marker="o", capsize=3,
@@ -59,7 +60,7 @@ def plot_sweep(results: str | Path, out: str | Path, metric: str = "test_accurac
 
 def _points(rows: list[dict], option: str, metric: str):
     """x values (numbers where they parse, else category positions), mean over seeds, spread."""
-    by_value = defaultdict(lambda: defaultdict(list))
+    by_value: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
         by_value[row[option]][row["seed"]].append(float(row[metric]))
     values = sorted(by_value, key=_sort_key)
