@@ -37,7 +37,7 @@ from eqprop_analog.engines.base import NUDGING_MODES, NudgingMode
 from eqprop_analog.engines.nudging import COSTS
 from eqprop_analog.errors import ConfigError
 from eqprop_analog.learning.estimators import ESTIMATORS, EstimatorKind
-from eqprop_analog.options import Option, option, options_of, toml_value
+from eqprop_analog.options import TABLES, Option, option, options_of, toml_value
 
 ENGINES = ("ngspice", "native")
 # Default learning rates (S^2/W for cross-entropy): the crossbar from the inputs, with by far the
@@ -226,7 +226,7 @@ class RunConfig:
 OPTIONS: dict[str, Option] = options_of(RunConfig)
 SECTIONS: dict[str, tuple[str, ...]] = {
     section: tuple(name for name, spec in OPTIONS.items() if spec.section == section)
-    for section in ("circuit", "training", "engine", "device")}
+    for section in TABLES}
 
 
 def config_from_mapping(data: dict, base: RunConfig = RunConfig()) -> RunConfig:

@@ -18,7 +18,7 @@ from typing import Any
 from eqprop_analog.errors import ConfigError
 
 NONE = "none"
-SECTIONS = ("circuit", "training", "engine", "device")
+TABLES = ("circuit", "training", "engine", "device")  # the sections of a config file, in order
 _KIND_WORDS = {int: ("an integer", "integers"), float: ("a number", "numbers"),
                str: ("text", "texts"), bool: ("true or false", "true or false")}
 
@@ -154,7 +154,7 @@ def _bound(value: float) -> str:
 
 def option(section: str, kind: type, default: Any, help: str, **constraints: Any) -> Any:
     """A dataclass field carrying its :class:`Option` (see the module docstring)."""
-    if section not in SECTIONS:
+    if section not in TABLES:
         raise ValueError(f"unknown section {section!r}")
     spec = Option(section, kind, default, help, **constraints)
     return field(default=default, metadata={"option": spec})

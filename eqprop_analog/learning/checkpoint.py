@@ -5,17 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from eqprop_analog.errors import DataError
 from eqprop_analog.files import atomic_write_bytes, atomic_write_text
 
 CHECKPOINT = "checkpoint.npz"
 METRICS = "metrics.csv"
-
-
 DEVICE_PREFIX = "device_"
 
 
@@ -32,16 +32,32 @@ def save_checkpoint(run_dir: Path, epoch: int, conductances: tuple[np.ndarray, .
 
 def load_checkpoint(run_dir: Path) -> tuple[int, tuple[np.ndarray, ...], list[dict]]:
     """(last finished epoch, conductances, history) of a run folder."""
-    with np.load(run_dir / CHECKPOINT) as data:
-        n = sum(1 for k in data.files if k.startswith("g"))
-        conductances = tuple(data[f"g{l}"] for l in range(1, n + 1))
-        return int(data["epoch"]), conductances, json.loads(str(data["history"]))
+    path = run_dir / CHECKPOINT
+    try:
+        with np.load(path) as data:
+            n = sum(1 for k in data.files if k.startswith("g"))
+            conductances = tuple(data[f"g{l}"] for l in range(1, n + 1))
+            epoch, history = int(data["epoch"]), json.loads(str(data["history"]))
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        # a damaged file (truncated, overwritten, missing arrays, history that is not JSON)
+        raise DataError(f"{path} is not a readable checkpoint ({type(exc).__name__}: {exc}); "
+                        "start the run again in a new folder") from None
+    if not n or not isinstance(history, list) or len(history) != epoch:
+        raise DataError(f"{path} is not a complete checkpoint (epoch {epoch}, {len(history)} "
+                        f"history rows, {n} crossbars); start the run again in a new folder")
+    return epoch, conductances, history
 
 
 def load_device_state(run_dir: Path) -> dict[str, np.ndarray]:
     """The device state saved with the checkpoint (empty for stateless devices)."""
-    with np.load(run_dir / CHECKPOINT) as data:
-        return {k[len(DEVICE_PREFIX):]: data[k] for k in data.files if k.startswith(DEVICE_PREFIX)}
+    path = run_dir / CHECKPOINT
+    try:
+        with np.load(path) as data:
+            return {k[len(DEVICE_PREFIX):]: data[k] for k in data.files
+                    if k.startswith(DEVICE_PREFIX)}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{path} is not a readable checkpoint ({type(exc).__name__}: {exc})"
+                        ) from None
 
 
 def metrics_csv(history: list[dict]) -> str:

@@ -1,0 +1,75 @@
+"""Checkpoints: a round trip keeps conductances, history and device state bit for bit; a damaged
+file is refused with one clear error, never a traceback."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+from eqprop_analog.errors import DataError
+from eqprop_analog.learning.checkpoint import (
+    CHECKPOINT,
+    METRICS,
+    load_checkpoint,
+    load_device_state,
+    save_checkpoint,
+)
+
+HISTORY = [{"epoch": 1, "train_loss": 0.5, "test_accuracy": 0.75},
+           {"epoch": 2, "train_loss": 0.25, "test_accuracy": 0.875}]
+
+
+def saved(tmp_path):
+    rng = np.random.default_rng(0)
+    conductances = (rng.uniform(1e-7, 1e-4, (6, 4)), rng.uniform(1e-7, 1e-4, (6, 2)))
+    state = {"pulse_1": rng.uniform(0, 1, (6, 4)), "sign_1": np.sign(rng.normal(size=(6, 4)))}
+    save_checkpoint(tmp_path, 2, conductances, HISTORY, state)
+    return conductances, state
+
+
+def test_round_trip_is_exact(tmp_path):
+    conductances, state = saved(tmp_path)
+    epoch, back, history = load_checkpoint(tmp_path)
+    assert epoch == 2 and history == HISTORY
+    for a, b in zip(conductances, back, strict=True):
+        np.testing.assert_array_equal(a, b)
+    back_state = load_device_state(tmp_path)
+    assert set(back_state) == set(state)
+    for key in state:
+        np.testing.assert_array_equal(back_state[key], state[key])
+    assert (tmp_path / METRICS).read_text().splitlines() == [
+        "epoch,train_loss,test_accuracy", "1,0.5,0.75", "2,0.25,0.875"]
+    assert not list(tmp_path.glob(".*.tmp"))  # written atomically, no leftovers
+
+
+def _arrays_without(path, key):
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files if k != key}
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated", "random bytes", "no epoch",
+                                    "history not JSON", "history of another length"])
+def test_a_damaged_checkpoint_is_one_clear_error(tmp_path, damage):
+    conductances, _ = saved(tmp_path)
+    path = tmp_path / CHECKPOINT
+    data = path.read_bytes()
+    if damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "truncated":
+        path.write_bytes(data[:len(data) // 2])
+    elif damage == "random bytes":
+        path.write_bytes(np.random.default_rng(1).bytes(len(data)))
+    elif damage == "no epoch":
+        path.write_bytes(_arrays_without(path, "epoch"))
+    elif damage == "history not JSON":
+        np.savez(path, epoch=np.int64(2), history=np.array("{not json"), g1=conductances[0])
+    else:
+        np.savez(path, epoch=np.int64(3), history=np.array(json.dumps(HISTORY)),
+                 g1=conductances[0])
+    with pytest.raises(DataError, match="checkpoint") as error:
+        load_checkpoint(tmp_path)
+    assert str(path) in str(error.value) and "\n" not in str(error.value)
