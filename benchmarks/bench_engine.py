@@ -33,7 +33,7 @@ def main() -> None:
     try:
         for layers in NETWORKS:
             repeats = max(1, args.repeats // 5) if layers[0] > 500 else args.repeats
-            point, sample = time_engine(engine, layers, args.batch, repeats)
+            point, sample, _ = time_engine(engine, layers, args.batch, repeats)
             print(f"| {'-'.join(map(str, layers))} | {point:.2f} | {sample:.2f} |", flush=True)
     finally:
         engine.close()

@@ -21,7 +21,7 @@ import numpy as np
 from eqprop_analog.config import RunConfig
 from eqprop_analog.data.datasets import load_dataset
 from eqprop_analog.engines.native import NativeEngine
-from eqprop_analog.learning.trainer import Trainer
+from eqprop_analog.run import build_trainer
 
 
 class CountingEngine(NativeEngine):
@@ -34,7 +34,7 @@ class CountingEngine(NativeEngine):
 
     def solve(self, *args, **kwargs):
         solution = super().solve(*args, **kwargs)
-        self.counts.update(dict(enumerate(self.iterations)))
+        self.counts.update(dict(enumerate(solution.stats.iterations)))
         self.solves += 1
         return solution
 
@@ -50,7 +50,7 @@ def main() -> None:
     data = load_dataset("fashion-mnist")
     data = replace(data, x_train=data.x_train[:args.samples], y_train=data.y_train[:args.samples])
     engine = CountingEngine()
-    trainer = Trainer(config, data, engine, "/tmp/eqprop-bench-epoch", progress=False)
+    trainer = build_trainer(config, data, engine, "/tmp/eqprop-bench-epoch", progress=False)
     conductances = trainer.network.initial_conductances(np.random.default_rng(0), config.init_low,
                                                         config.init_high)
     start = time.process_time()

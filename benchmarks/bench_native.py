@@ -37,9 +37,9 @@ def main() -> None:
     for layers, circuit, label in cases:
         for batch in (4, 64):
             repeats = max(2, args.repeats // 10) if layers[1] > 500 else args.repeats
-            point, sample = time_engine(engine, layers, batch, repeats, time.process_time,
-                                        **circuit)
-            free, nudged = engine.iterations
+            point, sample, solution = time_engine(engine, layers, batch, repeats,
+                                                  time.process_time, **circuit)
+            free, nudged = solution.stats.iterations
             name = "-".join(map(str, layers)) + label
             print(f"| {name} | {batch} | {point:.3f} | {sample:.3f} | {free}, {nudged} |",
                   flush=True)

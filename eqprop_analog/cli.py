@@ -150,8 +150,7 @@ def _base_config(args):
 def cmd_train(args) -> int:
     from eqprop_analog.config import apply_overrides
     from eqprop_analog.learning.checkpoint import CHECKPOINT
-    from eqprop_analog.learning.trainer import resume_config
-    from eqprop_analog.run import train
+    from eqprop_analog.run import resume_config, train
 
     overrides = _overrides(args, train_options())
     if args.resume:

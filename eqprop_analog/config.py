@@ -34,9 +34,10 @@ from eqprop_analog.devices import (
 )
 from eqprop_analog.devices.memristor import SCHEMES
 from eqprop_analog.engines.base import NUDGING_MODES, NudgingMode
-from eqprop_analog.engines.nudging import COSTS
+from eqprop_analog.engines.nudging import COSTS, Cost, make_cost
 from eqprop_analog.errors import ConfigError
-from eqprop_analog.learning.estimators import ESTIMATORS, EstimatorKind
+from eqprop_analog.learning.estimators import ESTIMATORS, EPEstimator, EstimatorKind
+from eqprop_analog.learning.trainer import LearningRates, TrainingOptions
 from eqprop_analog.options import TABLES, Option, option, options_of, toml_value
 
 ENGINES = ("ngspice", "native")
@@ -213,14 +214,24 @@ class RunConfig:
             device = FaultyDevice(device, self.read_noise, self.stuck, self.read_noise_floor)
         return device
 
-    def learning_rates(self, epoch: int = 1) -> tuple[float, ...]:
-        """Learning rate of each crossbar during ``epoch`` (1-based)."""
+    def learning_rates(self) -> LearningRates:
+        """The schedule of the crossbars' learning rates (defaults where ``lr`` is none)."""
         n = len(self.hidden) + 1
         if self.lr is None:
-            lrs = (INPUT_LR,) + (LR,) * (n - 1)
+            rates = (INPUT_LR,) + (LR,) * (n - 1)
         else:
-            lrs = self.lr * n if len(self.lr) == 1 else self.lr
-        return tuple(lr * self.lr_decay ** (epoch - 1) for lr in lrs)
+            rates = self.lr * n if len(self.lr) == 1 else self.lr
+        return LearningRates(rates, self.lr_decay)
+
+    def training_options(self) -> TrainingOptions:
+        return TrainingOptions(self.learning_rates(), self.epochs, self.batch_size, self.seed,
+                               self.nudging, (self.init_low, self.init_high))
+
+    def cost_model(self) -> Cost:
+        return make_cost(self.cost, self.softmax_gain, self.target_high, self.target_low)
+
+    def ep_estimator(self) -> EPEstimator:
+        return EPEstimator(self.estimator, self.beta)
 
 
 OPTIONS: dict[str, Option] = options_of(RunConfig)

@@ -1,28 +1,52 @@
-"""One call that trains a network as the CLI does: data, engine, trainer, exported results."""
+"""A training run wired from a config: data, circuit, engine, cost, estimator, device and options
+for the trainer; the run folder's config.toml; resume; the exported results."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
-from eqprop_analog.config import RunConfig
-from eqprop_analog.data import load_dataset
+from eqprop_analog.circuit.layered import LayeredNetwork
+from eqprop_analog.config import RunConfig, config_to_toml, load_config
+from eqprop_analog.data import Dataset, load_dataset
 from eqprop_analog.engines import Engine, make_engine
+from eqprop_analog.errors import ConfigError
+from eqprop_analog.files import atomic_write_text
+from eqprop_analog.learning.checkpoint import CHECKPOINT
 from eqprop_analog.learning.export import export_run
 from eqprop_analog.learning.trainer import Trainer
 
+CONFIG_FILE = "config.toml"
+
+
+def build_trainer(config: RunConfig, data: Dataset, engine: Engine, run_dir: str | Path, *,
+                  progress: bool | None = None, log: Callable[[str], object] = print) -> Trainer:
+    """The trainer of ``config`` on ``data``, its parts made from the config's options."""
+    network = LayeredNetwork(config.circuit_spec(data.n_features, data.n_classes))
+    return Trainer(network, engine, config.cost_model(), config.ep_estimator(),
+                   config.device_model(), config.training_options(), data, run_dir,
+                   progress=progress, log=log)
+
 
 def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
-          engine: Engine | None = None, progress: bool | None = None, log=print) -> dict:
-    """Train on ``config.dataset``; write checkpoint, metrics, trained netlist, weight map, curves
-    and summary.json into ``run_dir``; return the summary (accuracies, seconds, run_dir, ...).
+          engine: Engine | None = None, progress: bool | None = None,
+          log: Callable[[str], object] = print) -> dict:
+    """Train on ``config.dataset``; write config.toml, checkpoint, metrics, trained netlist, weight
+    map, curves and summary.json into ``run_dir``; return the summary (accuracies, seconds,
+    run_dir, ...).
 
     With ``resume`` the run continues from the checkpoint in ``run_dir``. An engine passed in is left
     open; one made here is closed."""
+    run_dir = Path(run_dir)
     data = load_dataset(config.dataset, config.seed, config.test_fraction, config.data_dir)
     own_engine = engine is None
     engine = engine or make_engine(config.engine, reltol=config.reltol)
     try:
-        trainer = Trainer(config, data, engine, run_dir, progress=progress, log=log)
+        trainer = build_trainer(config, data, engine, run_dir, progress=progress, log=log)
+        if not resume:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(run_dir / CONFIG_FILE, config_to_toml(config))
         log(f"training {'-'.join(map(str, trainer.network.spec.layers))} on {data.name} "
             f"({len(data.x_train)} train, {len(data.x_test)} test samples) with {engine.name}, "
             f"{config.estimator} EP, {config.cost}, beta {config.beta:g}")
@@ -30,3 +54,17 @@ def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
     finally:
         if own_engine:
             engine.close()
+
+
+def resume_config(run_dir: Path, overrides: dict) -> RunConfig:
+    """The config of an earlier run, with ``overrides`` (only ``epochs`` may change)."""
+    if not (run_dir / CHECKPOINT).is_file():
+        raise ConfigError(f"{run_dir} has no {CHECKPOINT} to resume from")
+    config = load_config(run_dir / CONFIG_FILE)
+    changed = sorted(set(overrides) - {"epochs"})
+    if changed:
+        raise ConfigError(f"--resume continues a run as configured; only --epochs may change, not "
+                          f"{', '.join(changed)}")
+    if "epochs" in overrides:
+        config = replace(config, epochs=overrides["epochs"])
+    return config

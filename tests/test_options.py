@@ -120,7 +120,7 @@ def test_none_is_the_one_spelling_of_none():
         assert OPTIONS[name].check("none") is None
     config = apply_overrides(RunConfig(), {"amplifier_gain": "none", "lr": None})
     assert config.amplifier_gain is None and config.circuit_spec(2, 2).amplifier_gain is None
-    assert config.learning_rates() == (4e-8, 1e-8)
+    assert config.learning_rates().at(1) == (4e-8, 1e-8)
     with pytest.raises(ConfigError, match=r'amplifier_gain must be .* or "none"'):
         apply_overrides(RunConfig(), {"amplifier_gain": 0.0})  # no longer a second spelling
 

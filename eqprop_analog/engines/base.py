@@ -1,4 +1,5 @@
-"""The engine protocol: which steady states to solve, and what comes back."""
+"""The engine protocol: which steady states to solve, and what comes back; and what every engine
+does alike (checking its inputs, the fixed currents of current nudging)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,11 @@ class Phases:
     def nudged(self) -> bool:
         return any(b != 0 for b in self.betas)
 
+    @property
+    def nudged_betas(self) -> tuple[float, ...]:
+        """The nudged phases' strengths, in order: solved after the free phase, from its state."""
+        return tuple(b for b in self.betas if b != 0)
+
     def check_targets(self, n_samples: int, n_outputs: int) -> None:
         """Raise DataError unless the targets have one row per sample and one column per output."""
         if self.targets is not None and np.shape(self.targets) != (n_samples, n_outputs):
@@ -46,11 +52,22 @@ class Phases:
 
 
 @dataclass(frozen=True)
+class SolveStats:
+    """How a solve went: the iterations of each solve it made (the free phase, then the nudged
+    phases; Newton steps or coordinate-descent sweeps), and the largest estimated error left in a
+    node voltage (V). An engine that does not report them (ngspice) gives none."""
+
+    iterations: tuple[int, ...]
+    voltage_error: float
+
+
+@dataclass(frozen=True)
 class Solution:
     """Voltages of the network's free nets, shape (n_phases, batch, n_free), for ``betas``."""
 
     betas: tuple[float, ...]
     voltages: np.ndarray
+    stats: SolveStats | None = None
 
     def phase(self, beta: float) -> np.ndarray:
         return self.voltages[self.betas.index(beta)]
@@ -66,3 +83,24 @@ class Engine(Protocol):
               batch_index: int | None = None) -> Solution: ...
 
     def close(self) -> None: ...
+
+
+def checked_inputs(network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
+                   features: np.ndarray, phases: Phases
+                   ) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """The conductances and features as float64 arrays, after every check an engine needs: shapes,
+    ranges, finite values, and targets of one row per sample."""
+    x = network.check_features(features)
+    conductances = network.check_conductances(conductances)
+    phases.check_targets(len(x), network.spec.n_outputs)
+    return conductances, x
+
+
+def fixed_nudging_currents(network: LayeredNetwork, phases: Phases, free: np.ndarray
+                           ) -> np.ndarray:
+    """Current nudging: the currents -beta dC/dr into each output signal r, fixed at the free
+    state ``free`` (batch, n_free), for every nudged phase: shape (n_nudged, batch, n_outputs).
+    A differential output's current enters its + node and leaves its - node."""
+    assert phases.cost is not None and phases.targets is not None  # checked by Phases
+    grad = phases.cost.gradient(network.readout(free), phases.targets)
+    return -np.asarray(phases.nudged_betas)[:, None, None] * grad[None]

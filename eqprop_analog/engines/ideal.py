@@ -8,21 +8,17 @@ the even and the odd layers in turn is exact block coordinate descent.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 
+from eqprop_analog.engines.equations import Drive, NativeCircuit, Nudge
+from eqprop_analog.engines.minimisers import Minimum, NativeOptions
 from eqprop_analog.errors import SolverError
-
-if TYPE_CHECKING:
-    from eqprop_analog.engines.native import Drive, NativeCircuit, NativeOptions, Nudge
 
 
 def coordinate_descent(circuit: NativeCircuit, cols: list[torch.Tensor], drive: Drive,
-                       nudge: Nudge, options: NativeOptions
-                       ) -> tuple[list[torch.Tensor], int]:
-    """Minimum of the co-content under the diodes' box constraints, from the voltages ``cols``;
-    returns it and the number of sweeps (one sweep updates the even, then the odd layers)."""
+                       nudge: Nudge, options: NativeOptions) -> Minimum:
+    """Minimum of the co-content under the diodes' box constraints, from the voltages ``cols``
+    (its iterations are sweeps: one updates the even, then the odd layers)."""
     cols = list(cols)
     for sweep in range(1, options.max_iterations * 100 + 1):
         change = 0.0
@@ -32,7 +28,7 @@ def coordinate_descent(circuit: NativeCircuit, cols: list[torch.Tensor], drive: 
                 change = max(change, float((new - cols[l]).abs().max()))
                 cols[l] = new
         if change <= options.tolerance:
-            return cols, sweep
+            return Minimum(cols, sweep, change)
     raise SolverError(f"coordinate descent did not converge (last change {change:.3g} V)")
 
 

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from eqprop_analog.circuit.layered import GROUND, LayeredNetwork
-from eqprop_analog.engines.base import Phases, Solution
+from eqprop_analog.engines.base import Phases, Solution, checked_inputs, fixed_nudging_currents
 from eqprop_analog.errors import ConfigError
 from eqprop_analog.spice.netlist import netlist_text, number
 from eqprop_analog.spice.worker import NgspiceProcess
@@ -128,9 +128,7 @@ class NgspiceEngine:
               features: np.ndarray, phases: Phases = Phases(), *,
               batch_index: int | None = None) -> Solution:
         """Voltages of the free nets for every phase and sample, shape (n_phases, batch, n_free)."""
-        x = network.check_features(features)
-        conductances = network.check_conductances(conductances)
-        phases.check_targets(len(x), network.spec.n_outputs)
+        conductances, x = checked_inputs(network, conductances, features, phases)
         per_sweep = max(1, self.options.max_points // len(phases.betas))
         parts = [self._solve_chunk(network, conductances, x[i:i + per_sweep], phases, i, per_sweep,
                                    batch_index)
@@ -145,11 +143,11 @@ class NgspiceEngine:
             return self._sweep(network, conductances, x, phases.betas, phases, None, batch_index)
         # current nudging: fixed currents -beta dC/dV from the free state, then the nudged sweep
         free = self._sweep(network, conductances, x, (0.0,), phases, None, batch_index)[0]
-        grad = phases.cost.gradient(network.readout(free), phases.targets)
-        nudged_betas = phases.betas[1:]
-        currents = -np.asarray(nudged_betas)[None, :, None] * grad[:, None, :]
-        nudged = self._sweep(network, conductances, x, nudged_betas, phases,
-                             currents.reshape(-1, grad.shape[1]), batch_index)
+        currents = fixed_nudging_currents(network, phases, free)  # (phases, samples, outputs)
+        # a sample's nudged points follow each other in the sweep
+        by_point = currents.transpose(1, 0, 2).reshape(-1, currents.shape[2])
+        nudged = self._sweep(network, conductances, x, phases.nudged_betas, phases, by_point,
+                             batch_index)
         return np.concatenate([free[None], nudged], axis=0)
 
     def close(self) -> None:

@@ -16,9 +16,17 @@ from eqprop_analog.errors import ConfigError
 
 @dataclass(frozen=True)
 class SquaredError:
-    """C = 1/2 sum_k (r_k - y_k)^2 with r the output signals and y the targets, in volts."""
+    """C = 1/2 sum_k (r_k - y_k)^2 with r the output signals and y the targets, in volts: for a
+    label, ``target_high`` at its class and ``target_low`` elsewhere."""
 
+    target_high: float = 0.2
+    target_low: float = -0.1
     name = "squared-error"
+
+    def targets(self, labels: np.ndarray, n_classes: int) -> np.ndarray:
+        """Target voltages of integer ``labels``, shape (len(labels), n_classes)."""
+        onehot = np.eye(n_classes)[labels]
+        return self.target_low + (self.target_high - self.target_low) * onehot
 
     def value(self, readout: np.ndarray, targets: np.ndarray) -> np.ndarray:
         return 0.5 * np.sum((readout - targets) ** 2, axis=-1)
@@ -42,6 +50,10 @@ class CrossEntropy:
     def __post_init__(self) -> None:
         if not (np.isfinite(self.gain) and self.gain > 0):
             raise ConfigError(f"softmax gain must be > 0 (1/V), got {self.gain}")
+
+    def targets(self, labels: np.ndarray, n_classes: int) -> np.ndarray:
+        """One-hot distributions of integer ``labels``, shape (len(labels), n_classes)."""
+        return np.eye(n_classes)[labels]
 
     def probabilities(self, readout: np.ndarray) -> np.ndarray:
         z = self.gain * readout
@@ -68,9 +80,11 @@ Cost = SquaredError | CrossEntropy
 COSTS = ("squared-error", "cross-entropy")
 
 
-def make_cost(name: str, softmax_gain: float = 10.0) -> Cost:
+def make_cost(name: str, softmax_gain: float = 10.0, target_high: float = 0.2,
+              target_low: float = -0.1) -> Cost:
+    """The cost ``name``: cross-entropy with ``softmax_gain``, or squared error with its targets."""
     if name in ("squared-error", "mse"):
-        return SquaredError()
+        return SquaredError(target_high, target_low)
     if name == "cross-entropy":
         return CrossEntropy(softmax_gain)
     raise ConfigError(f"unknown cost {name!r}; choose one of {', '.join(COSTS)}")

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from eqprop_analog.circuit.layered import LayeredNetwork
-from eqprop_analog.engines.native import NativeCircuit, Nudge
+from eqprop_analog.engines.equations import NativeCircuit, Nudge
 from eqprop_analog.engines.nudging import Cost
 
 

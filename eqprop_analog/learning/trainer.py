@@ -1,33 +1,56 @@
-"""Training loop: EP updates of the conductances on mini-batches, with checkpoints and resume."""
+"""Training loop: EP updates of the conductances on mini-batches, with checkpoints and resume.
+
+The trainer is handed its parts (network, engine, cost, estimator, device model, options) and
+knows nothing of run configs: :mod:`eqprop_analog.run` builds them from one.
+"""
 
 from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from eqprop_analog.circuit.layered import LayeredNetwork
-from eqprop_analog.config import RunConfig, config_to_toml, load_config
 from eqprop_analog.data.datasets import Dataset
-from eqprop_analog.engines.base import Engine, Phases
-from eqprop_analog.engines.nudging import CrossEntropy, make_cost
+from eqprop_analog.devices.base import Device
+from eqprop_analog.engines.base import Engine, NudgingMode, Phases
+from eqprop_analog.engines.nudging import Cost
 from eqprop_analog.errors import ConfigError, SolverError
-from eqprop_analog.files import atomic_write_text
-from eqprop_analog.learning.checkpoint import (
-    CHECKPOINT,
-    load_checkpoint,
-    load_device_state,
-    save_checkpoint,
-)
+from eqprop_analog.learning.checkpoint import load_checkpoint, load_device_state, save_checkpoint
 from eqprop_analog.learning.estimators import EPEstimator
 
-CONFIG_FILE = "config.toml"
 EVAL_BATCH = 512
 # An epoch survives a few mini-batches that ngspice cannot solve; more than this share aborts it.
 MAX_FAILED_SHARE = 0.1
+
+
+@dataclass(frozen=True)
+class LearningRates:
+    """Learning rate of each crossbar in epoch e (1-based): ``rates * decay ** (e - 1)``."""
+
+    rates: tuple[float, ...]
+    decay: float = 1.0
+
+    def at(self, epoch: int) -> tuple[float, ...]:
+        return tuple(lr * self.decay ** (epoch - 1) for lr in self.rates)
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    """How long and in what order to train: epochs, mini-batch size, learning-rate schedule, the
+    seed of every draw (initial conductances, shuffling, devices), the nudging mode and the
+    interval of the initial conductances (siemens)."""
+
+    learning_rates: LearningRates
+    epochs: int = 10
+    batch_size: int = 16
+    seed: int = 0
+    nudging: NudgingMode = "exact"
+    initial_range: tuple[float, float] = (1e-6, 2e-5)
 
 
 @dataclass(frozen=True)
@@ -45,25 +68,27 @@ class TrainResult:
 class Trainer:
     """Trains the conductances of a layered network with EP, one engine call per mini-batch."""
 
-    def __init__(self, config: RunConfig, dataset: Dataset, engine: Engine, run_dir: str | Path,
-                 *, progress: bool | None = None, log=print) -> None:
-        self.config = config
-        self.data = dataset
+    def __init__(self, network: LayeredNetwork, engine: Engine, cost: Cost,
+                 estimator: EPEstimator, device: Device, options: TrainingOptions,
+                 dataset: Dataset, run_dir: str | Path, *, progress: bool | None = None,
+                 log: Callable[[str], object] = print) -> None:
+        if len(options.learning_rates.rates) != network.n_crossbars:
+            raise ConfigError(f"{len(options.learning_rates.rates)} learning rates for "
+                              f"{network.n_crossbars} crossbars")
+        self.network = network
         self.engine = engine
+        self.cost = cost
+        self.estimator = estimator
+        self.device = device
+        self.options = options
+        self.data = dataset
         self.run_dir = Path(run_dir)
-        self.network = LayeredNetwork(config.circuit_spec(dataset.n_features, dataset.n_classes))
-        self.cost = make_cost(config.cost, config.softmax_gain)
-        self.estimator = EPEstimator(config.estimator, config.beta)
-        self.device = config.device_model()
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.log = log
 
-    # -- targets and metrics --------------------------------------------------------------------------
+    # -- targets and metrics ------------------------------------------------------------------------
     def targets(self, labels: np.ndarray) -> np.ndarray:
-        onehot = np.eye(self.data.n_classes)[labels]
-        if isinstance(self.cost, CrossEntropy):
-            return onehot
-        return self.config.target_low + (self.config.target_high - self.config.target_low) * onehot
+        return self.cost.targets(labels, self.data.n_classes)
 
     def evaluate(self, conductances, x: np.ndarray, labels: np.ndarray,
                  rng: np.random.Generator) -> tuple[float, float]:
@@ -81,12 +106,12 @@ class Trainer:
     def train_epoch(self, conductances, epoch: int) -> tuple[tuple[np.ndarray, ...], int]:
         """One pass over the shuffled training set; returns the conductances and the number of
         mini-batches skipped because the engine failed on them."""
-        rng = np.random.default_rng([self.config.seed, epoch])
-        noise = np.random.default_rng([self.config.seed, epoch, 2])  # the devices' own draws
+        rng = np.random.default_rng([self.options.seed, epoch])
+        noise = np.random.default_rng([self.options.seed, epoch, 2])  # the devices' own draws
         order = rng.permutation(len(self.data.x_train))
-        batches = [order[i:i + self.config.batch_size]
-                   for i in range(0, len(order), self.config.batch_size)]
-        learning_rates = self.config.learning_rates(epoch)
+        batches = [order[i:i + self.options.batch_size]
+                   for i in range(0, len(order), self.options.batch_size)]
+        learning_rates = self.options.learning_rates.at(epoch)
         bar = None
         if self.progress:
             from tqdm import tqdm
@@ -100,7 +125,7 @@ class Trainer:
         for index, batch in enumerate(batches):
             x, labels = self.data.x_train[batch], self.data.y_train[batch]
             phases = Phases(self.estimator.betas(rng), self.cost, self.targets(labels),
-                            self.config.nudging)
+                            self.options.nudging)
             try:
                 solution = self.engine.solve(self.network, self.device.read(conductances, noise), x,
                                              phases, batch_index=index)
@@ -122,25 +147,25 @@ class Trainer:
 
     # -- the run ------------------------------------------------------------------------------------
     def fit(self, resume: bool = False) -> TrainResult:
-        """Train for ``config.epochs`` epochs; with ``resume``, continue from the run's checkpoint."""
+        """Train for ``options.epochs`` epochs; with ``resume``, continue from the run's
+        checkpoint."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         start_time = time.perf_counter()
         if resume:
             done, conductances, history = load_checkpoint(self.run_dir)
             conductances = tuple(np.array(g) for g in self.network.check_conductances(conductances))
-            self.device.prepare(conductances, self.config.seed)  # the same devices as before
+            self.device.prepare(conductances, self.options.seed)  # the same devices as before
             self.device.load_state(load_device_state(self.run_dir))
             self.log(f"resuming {self.run_dir} after epoch {done}")
         else:
-            atomic_write_text(self.run_dir / CONFIG_FILE, config_to_toml(self.config))
             done, history = 0, []
             conductances = self.network.initial_conductances(
-                np.random.default_rng(self.config.seed), self.config.init_low, self.config.init_high)
-            self.device.prepare(conductances, self.config.seed)
-        for epoch in range(done + 1, self.config.epochs + 1):
+                np.random.default_rng(self.options.seed), *self.options.initial_range)
+            self.device.prepare(conductances, self.options.seed)
+        for epoch in range(done + 1, self.options.epochs + 1):
             t0 = time.perf_counter()
             conductances, failed = self.train_epoch(conductances, epoch)
-            reads = np.random.default_rng([self.config.seed, epoch, 1])
+            reads = np.random.default_rng([self.options.seed, epoch, 1])
             train_loss, train_acc = self.evaluate(conductances, self.data.x_train, self.data.y_train,
                                                   reads)
             test_loss, test_acc = self.evaluate(conductances, self.data.x_test, self.data.y_test,
@@ -150,21 +175,7 @@ class Trainer:
                             "test_loss": test_loss, "test_accuracy": test_acc,
                             "skipped_batches": failed, "seconds": round(seconds, 3)})
             save_checkpoint(self.run_dir, epoch, conductances, history, self.device.state())
-            self.log(f"epoch {epoch:3d}/{self.config.epochs}  loss {train_loss:.4g}  "
+            self.log(f"epoch {epoch:3d}/{self.options.epochs}  loss {train_loss:.4g}  "
                      f"train {100 * train_acc:5.1f} %  test {100 * test_acc:5.1f} %  "
                      f"({seconds:.1f} s)")
         return TrainResult(history, conductances, self.run_dir, time.perf_counter() - start_time)
-
-
-def resume_config(run_dir: Path, overrides: dict) -> RunConfig:
-    """The config of an earlier run, with ``overrides`` (only ``epochs`` may change)."""
-    if not (run_dir / CHECKPOINT).is_file():
-        raise ConfigError(f"{run_dir} has no {CHECKPOINT} to resume from")
-    config = load_config(run_dir / CONFIG_FILE)
-    changed = sorted(set(overrides) - {"epochs"})
-    if changed:
-        raise ConfigError(f"--resume continues a run as configured; only --epochs may change, not "
-                          f"{', '.join(changed)}")
-    if "epochs" in overrides:
-        config = replace(config, epochs=overrides["epochs"])
-    return config
