@@ -17,6 +17,10 @@ class DataError(EqpropError, ValueError):
     """Input data cannot be used (wrong width, NaN, unknown dataset)."""
 
 
+class TopologyError(DataError):
+    """A circuit whose nets are not all tied to ground by DC paths, or that has a dangling net."""
+
+
 class LibraryNotFoundError(EqpropError, OSError):
     """The ngspice shared library could not be found or loaded."""
 

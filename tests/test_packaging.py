@@ -89,12 +89,16 @@ def test_compile_train_and_gradcheck_from_the_wheel(installed):
     assert json.loads(checked.stdout)["cosine"] > 0.999
 
 
-def test_readme_python_example_runs_outside_the_source_tree(installed):
+def test_readme_python_examples_run_outside_the_source_tree(installed):
     python, _, work, _ = installed
     readme = (ROOT / "README.md").read_text()
-    example = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
-    (work / "example.py").write_text(example)
+    first, parts = re.findall(r"```python\n(.*?)```", readme, re.S)
+    (work / "example.py").write_text(first)
     result = run(python, "example.py", cwd=work)
     assert result.returncode == 0, result.stderr
     accuracy, run_dir = result.stdout.strip().splitlines()[-1].split()
     assert 0.0 <= float(accuracy) <= 1.0 and (work / run_dir / "summary.json").is_file()
+    (work / "parts.py").write_text(parts)
+    result = run(python, "parts.py", cwd=work)
+    assert result.returncode == 0, result.stderr
+    assert 0.0 <= float(result.stdout.strip().splitlines()[-1]) <= 1.0

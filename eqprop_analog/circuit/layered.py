@@ -28,11 +28,13 @@ DIFFERENTIAL_AMPLIFIER_SUBCKT = "BIDIR_DIFF_AMP"
 
 @dataclass(frozen=True)
 class Element:
-    """One SPICE element. ``value`` is volts for sources, siemens for resistors, the gain for
-    controlled sources and amplifiers; ``model`` names a diode model or subcircuit."""
+    """One SPICE element. ``value`` is volts for sources, siemens for the crossbar devices, ohms for
+    wire segments, the gain for controlled sources and amplifiers; ``model`` names a diode model
+    or subcircuit."""
 
     name: str
-    kind: str  # "V" source, "E" VCVS, "R" resistor, "D" diode, "X" amplifier subcircuit
+    # "V" source, "E" VCVS, "R" crossbar device, "W" wire segment, "D" diode, "X" amplifier
+    kind: str
     nets: tuple[str, ...]  # an amplifier's input net(s), then its output net
     value: float | None = None
     model: str | None = None
@@ -343,13 +345,53 @@ class LayeredNetwork:
         return out
 
     # -- graph --------------------------------------------------------------------------------------
+    def crossbar_elements(self, layer: int, conductances: np.ndarray | None = None
+                          ) -> list[Element]:
+        """Crossbar ``layer``'s elements. With wire resistance first its wire segments (kind "W":
+        each row from its driver past columns 0, 1, ...; each column past rows 0, 1, ... and on
+        to its neuron), then its devices (kind "R", row-major, valued by ``conductances`` when
+        given), each between its row and its column net, or with wires between its crossing
+        points."""
+        rows, cols = self.resistor_nets(layer)
+        names = self.resistor_names[layer - 1]
+        ohms = self.spec.wire_resistance
+        elements = []
+        if ohms:
+            row_points, column_points = self.crossing_nets(layer)
+            for i, driver in enumerate(rows):
+                nets = [driver, *row_points[i]]
+                elements += [Element(f"RW_L{layer}_R{i}_{j}", "W", (a, b), ohms)
+                             for j, (a, b) in enumerate(zip(nets, nets[1:]))]
+            for j, neuron in enumerate(cols):
+                nets = [*column_points[:, j], neuron]
+                elements += [Element(f"RW_L{layer}_C{j}_{i}", "W", (a, b), ohms)
+                             for i, (a, b) in enumerate(zip(nets, nets[1:]))]
+        for i, a in enumerate(rows):
+            for j, b in enumerate(cols):
+                if ohms:
+                    a, b = row_points[i, j], column_points[i, j]
+                value = None if conductances is None else float(conductances[i, j])
+                elements.append(Element(str(names[i, j]), "R", (str(a), str(b)), value))
+        return elements
+
+    def elements(self, conductances: tuple[np.ndarray, ...] | None = None) -> list[Element]:
+        """Every element of the circuit in netlist order: input sources, fixed elements, then
+        each crossbar's wires and devices (valued by ``conductances`` when given)."""
+        checked = None if conductances is None else self.check_conductances(conductances)
+        elements = self.input_elements() + self.fixed_elements()
+        for l in range(1, self.n_crossbars + 1):
+            elements += self.crossbar_elements(l, None if checked is None else checked[l - 1])
+        return elements
+
     def to_graph(self, conductances: tuple[np.ndarray, ...] | None = None) -> nx.MultiGraph:
         """The circuit as a multigraph: nets are nodes, two-terminal elements are edges.
 
         Edge attributes: ``name``, ``kind``, ``value`` (and ``layer``, ``row``, ``col`` for the
-        crossbar resistors). Controlled sources appear as an edge between their output nets with
-        the controlling nets in ``controls``; amplifiers as an edge from their (+) input to their
-        output, a differential one with its - input in ``controls``."""
+        crossbar devices; wire segments have kind "W"). Controlled sources appear as an edge
+        between their output nets with the controlling nets in ``controls``; amplifiers as an edge
+        from their (+) input to their output, a differential one with its - input in
+        ``controls``; ``nets`` keeps every element's nets in SPICE order (the graph itself is
+        undirected). It holds exactly the elements of the netlist."""
         graph = nx.MultiGraph(spec=self.spec)
         for element in self.input_elements() + self.fixed_elements():
             if element.kind == "X":
@@ -357,15 +399,14 @@ class LayeredNetwork:
             else:
                 (a, b, *controls) = element.nets
             graph.add_edge(a, b, key=element.name, name=element.name, kind=element.kind,
-                           value=element.value, model=element.model, controls=tuple(controls))
-        if conductances is not None:
-            conductances = self.check_conductances(conductances)
+                           value=element.value, model=element.model, controls=tuple(controls),
+                           nets=element.nets)
+        checked = None if conductances is None else self.check_conductances(conductances)
         for l in range(1, self.n_crossbars + 1):
-            rows, cols = self.resistor_nets(l)
-            names = self.resistor_names[l - 1]
-            for i, a in enumerate(rows):
-                for j, b in enumerate(cols):
-                    value = None if conductances is None else float(conductances[l - 1][i, j])
-                    graph.add_edge(a, b, key=names[i, j], name=names[i, j], kind="R", value=value,
-                                   layer=l, row=i, col=j)
+            elements = self.crossbar_elements(l, None if checked is None else checked[l - 1])
+            devices = iter(np.ndindex(*self.shapes[l - 1]))
+            for e in elements:
+                place = dict(zip(("row", "col"), next(devices))) if e.kind == "R" else {}
+                graph.add_edge(*e.nets, key=e.name, name=e.name, kind=e.kind, value=e.value,
+                               nets=e.nets, layer=l, **place)
         return graph

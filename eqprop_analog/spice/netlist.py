@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from eqprop_analog.circuit.layered import Element, LayeredNetwork
+from eqprop_analog.circuit.topology import ElementNets, check_topology, element_nets
 from eqprop_analog.errors import ConfigError
 from eqprop_analog.files import atomic_write_text
 
@@ -39,55 +40,45 @@ def resistance_text(conductance: float) -> str:
     return repr(1.0 / float(conductance))
 
 
+def _value(element: Element) -> float:
+    if element.value is None:
+        raise ValueError(f"element {element.name} ({element.kind}) has no value")
+    return element.value
+
+
 def element_line(element: Element) -> str:
     nets = " ".join(element.nets)
     if element.kind == "D":
         return f"{element.name} {nets} {element.model}"
-    if element.value is None:
-        raise ValueError(f"element {element.name} ({element.kind}) has no value")
     if element.kind == "V":
-        return f"{element.name} {nets} DC {number(element.value)}"
-    if element.kind == "E":
-        return f"{element.name} {nets} {number(element.value)}"
+        return f"{element.name} {nets} DC {number(_value(element))}"
+    if element.kind in ("E", "W"):
+        return f"{element.name} {nets} {number(_value(element))}"
     if element.kind == "X":
         extra = "".join(f" {k}={number(v)}" for k, v in element.parameters)
-        return f"{element.name} {nets} {element.model} gain={number(element.value)}{extra}"
+        return f"{element.name} {nets} {element.model} gain={number(_value(element))}{extra}"
     raise ValueError(f"unknown element kind {element.kind!r}")
 
 
 def resistor_lines(network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
                    annotate: bool = True) -> list[str]:
+    """Every crossbar's wire segments and devices (:meth:`LayeredNetwork.crossbar_elements`),
+    each crossbar under a comment."""
     lines = []
-    wire = network.spec.wire_resistance
     for l, g in enumerate(conductances, start=1):
-        rows, cols = network.resistor_nets(l)
-        names = network.resistor_names[l - 1]
-        lines.append(f"* crossbar {l}: {len(rows) - 2} rows + 2 bias rails -> {len(cols)} columns")
-        if wire:
-            row_points, column_points = network.crossing_nets(l)
-            lines += wire_lines(l, rows, cols, row_points, column_points, wire)
-        for i, a in enumerate(rows):
-            for j, b in enumerate(cols):
-                if wire:  # the device joins the crossing points of its row and its column
-                    a, b = row_points[i, j], column_points[i, j]
-                line = f"{names[i, j]} {a} {b} {resistance_text(g[i, j])}"
-                lines.append(f"{line} $ G={number(g[i, j])}" if annotate else line)
-    return lines
-
-
-def wire_lines(layer: int, rows: tuple[str, ...], cols: tuple[str, ...], row_points: np.ndarray,
-               column_points: np.ndarray, ohms: float) -> list[str]:
-    """Wire segments: each row from its driver past columns 0, 1, ...; each column past rows
-    0, 1, ... and on to its neuron."""
-    lines = [f"* crossbar {layer} wires: {number(ohms)} ohm per segment"]
-    for i, driver in enumerate(rows):
-        nets = [driver, *row_points[i]]
-        lines += [f"RW_L{layer}_R{i}_{j} {a} {b} {number(ohms)}"
-                  for j, (a, b) in enumerate(zip(nets, nets[1:]))]
-    for j, neuron in enumerate(cols):
-        nets = [*column_points[:, j], neuron]
-        lines += [f"RW_L{layer}_C{j}_{i} {a} {b} {number(ohms)}"
-                  for i, (a, b) in enumerate(zip(nets, nets[1:]))]
+        rows, cols = network.shapes[l - 1]
+        lines.append(f"* crossbar {l}: {rows - 2} rows + 2 bias rails -> {cols} columns")
+        elements = network.crossbar_elements(l, g)
+        if network.spec.wire_resistance:
+            lines.append(f"* crossbar {l} wires: {number(network.spec.wire_resistance)} ohm per "
+                         "segment")
+        for e in elements:
+            if e.kind == "W":
+                lines.append(element_line(e))
+                continue
+            siemens = _value(e)
+            line = f"{e.name} {e.nets[0]} {e.nets[1]} {resistance_text(siemens)}"
+            lines.append(f"{line} $ G={number(siemens)}" if annotate else line)
     return lines
 
 
@@ -168,8 +159,10 @@ def weight_rows(network: LayeredNetwork, conductances: tuple[np.ndarray, ...]) -
 def write_netlist(path: str | os.PathLike, network: LayeredNetwork,
                   conductances: tuple[np.ndarray, ...], *, title: str = "eqprop-analog network",
                   features: np.ndarray | None = None) -> tuple[Path, Path]:
-    """Write the netlist and its weight map (``<stem>.weights.csv``); return both paths."""
+    """Write the netlist and its weight map (``<stem>.weights.csv``); return both paths. The
+    circuit's topology is checked first (:mod:`eqprop_analog.circuit.topology`)."""
     path = Path(path)
+    check_topology(element_nets(network.elements()), "the network", network.output_nets)
     atomic_write_text(path, netlist_text(network, conductances, title=title, features=features,
                                          options={"reltol": 1e-6}))
     weights = path.with_name(path.stem + ".weights.csv")
@@ -190,9 +183,47 @@ def write_weight_map(path: str | os.PathLike, network: LayeredNetwork,
     return Path(path)
 
 
+# nets of each element letter, after its name (X: up to its subcircuit, F and H: then a source)
+_NET_COUNT = {"R": 2, "C": 2, "L": 2, "D": 2, "V": 2, "I": 2, "B": 2, "F": 2, "H": 2, "E": 4,
+              "G": 4}
+
+
+def netlist_elements(text: str) -> list[ElementNets]:
+    """``(name, kind, nets)`` of every top-level element of netlist text, for the topology check:
+    the title line, comments, dot cards and subcircuit bodies are skipped. The kind is the
+    element's letter (a behavioural source ``B`` of a current is ``I``), for a subcircuit
+    instance ``X:<subcircuit>``."""
+    elements: list[ElementNets] = []
+    depth = 0
+    for line in text.splitlines()[1:]:
+        words = line.split("$")[0].split(";")[0].split()
+        if not words or words[0].startswith("*"):
+            continue
+        head = words[0].lower()
+        if head == ".subckt":
+            depth += 1
+        elif head == ".ends":
+            depth = max(0, depth - 1)
+        if depth or head.startswith(".") or head.startswith("+"):
+            continue
+        letter = words[0][0].upper()
+        if letter == "X":
+            args = [w for w in words[1:] if "=" not in w and w.lower() != "params:"]
+            if len(args) < 2:
+                raise ConfigError(f"netlist line {line.strip()!r} names no subcircuit")
+            elements.append((words[0], f"X:{args[-1].upper()}", tuple(args[:-1])))
+            continue
+        nets = tuple(words[1:1 + _NET_COUNT.get(letter, 2)])
+        if letter == "B" and any(w.upper().startswith("I=") for w in words[3:]):
+            letter = "I"
+        elements.append((words[0], letter, nets))
+    return elements
+
+
 def read_conductances(text: str, network: LayeredNetwork) -> tuple[np.ndarray, ...]:
     """Recover the crossbar conductances of ``network`` from netlist text: the exact value of the
-    ``$ G=`` comment where there is one, else 1/R."""
+    ``$ G=`` comment where there is one, else 1/R. The netlist's topology is checked first."""
+    check_topology(netlist_elements(text), "the netlist", network.output_nets)
     values: dict[str, float] = {}
     for line in text.splitlines():
         parts = line.split()
