@@ -224,13 +224,16 @@ class RunConfig:
         return LearningRates(rates, self.lr_decay)
 
     def training_options(self) -> TrainingOptions:
+        """Epochs, batch size, learning-rate schedule, seed, nudging and initial conductances."""
         return TrainingOptions(self.learning_rates(), self.epochs, self.batch_size, self.seed,
                                self.nudging, (self.init_low, self.init_high))
 
     def cost_model(self) -> Cost:
+        """The cost of the outputs, with its softmax gain or target voltages."""
         return make_cost(self.cost, self.softmax_gain, self.target_high, self.target_low)
 
     def ep_estimator(self) -> EPEstimator:
+        """The EP estimator at this config's nudging strength."""
         return EPEstimator(self.estimator, self.beta)
 
 
