@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from eqprop_analog import CircuitSpec, LayeredNetwork
+from eqprop_analog.circuit.graph import circuit_graph
 from eqprop_analog.netlist_examples import EXAMPLES, NETLISTS_DIR, example_network, write_examples
 from eqprop_analog.spice.netlist import netlist_text, read_conductances
 
@@ -166,7 +167,7 @@ def test_graph_holds_every_element_and_is_connected(rng, signed_weights):
     network = LayeredNetwork(CircuitSpec((3, 4, 2), amplifier_gain=2.0,
                                          signed_weights=signed_weights))
     g = network.initial_conductances(rng)
-    graph = network.to_graph(g)
+    graph = circuit_graph(network, g)
     resistors = [d for _, _, d in graph.edges(data=True) if d["kind"] == "R"]
     assert len(resistors) == network.n_parameters
     assert {d["value"] for d in resistors} == {float(v) for a in g for v in a.flat}

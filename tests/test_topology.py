@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from eqprop_analog import CircuitSpec, LayeredNetwork
-from eqprop_analog.circuit.topology import check_topology, element_nets, graph_elements
+from eqprop_analog.circuit.graph import circuit_graph, graph_elements
+from eqprop_analog.circuit.topology import check_topology, element_nets
 from eqprop_analog.errors import TopologyError
 from eqprop_analog.spice.netlist import netlist_elements, netlist_text, read_conductances
 
@@ -36,12 +37,12 @@ def test_the_graph_holds_exactly_the_netlists_elements(option):
     network = LayeredNetwork(SPECS[option])
     g = network.initial_conductances(np.random.default_rng(0))
     text = netlist_text(network, g)
-    from_graph = sorted(as_netlist_kind(*e) for e in graph_elements(network.to_graph(g)))
+    from_graph = sorted(as_netlist_kind(*e) for e in graph_elements(circuit_graph(network, g)))
     from_text = sorted(netlist_elements(text))
     assert from_graph == from_text
     assert sorted(as_netlist_kind(*e) for e in element_nets(network.elements(g))) == from_text
     check_topology(from_text, "the netlist", network.output_nets)
-    graph = network.to_graph(g)
+    graph = circuit_graph(network, g)
     devices = [d for _, _, d in graph.edges(data=True) if d["kind"] == "R"]
     assert len(devices) == network.n_parameters
     wires = [d for _, _, d in graph.edges(data=True) if d["kind"] == "W"]

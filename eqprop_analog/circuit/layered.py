@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-import networkx as nx
 import numpy as np
 
 from eqprop_analog.circuit.spec import CircuitSpec
@@ -344,35 +343,48 @@ class LayeredNetwork:
             return out[..., 0::2] - out[..., 1::2]
         return out
 
-    # -- graph --------------------------------------------------------------------------------------
+    # -- crossbar elements ----------------------------------------------------------------------
+    def wire_segments(self, layer: int) -> list[Element]:
+        """Crossbar ``layer``'s wire segments (kind "W", ohms; none without wire resistance):
+        each row from its driver past columns 0, 1, ...; each column past rows 0, 1, ... and on
+        to its neuron."""
+        ohms = self.spec.wire_resistance
+        if not ohms:
+            return []
+        rows, cols = self.resistor_nets(layer)
+        row_points, column_points = self.crossing_nets(layer)
+        segments = []
+        for i, driver in enumerate(rows):
+            nets = [driver, *row_points[i]]
+            segments += [Element(f"RW_L{layer}_R{i}_{j}", "W", (a, b), ohms)
+                         for j, (a, b) in enumerate(zip(nets, nets[1:]))]
+        for j, neuron in enumerate(cols):
+            nets = [*column_points[:, j], neuron]
+            segments += [Element(f"RW_L{layer}_C{j}_{i}", "W", (a, b), ohms)
+                         for i, (a, b) in enumerate(zip(nets, nets[1:]))]
+        return segments
+
+    def device_nets(self, layer: int) -> tuple[np.ndarray, np.ndarray]:
+        """The two nets of every device of crossbar ``layer``, arrays of its shape: its row and
+        its column net, or with wire resistance the crossing points of the two."""
+        if self.spec.wire_resistance:
+            return self.crossing_nets(layer)
+        rows, cols = self.resistor_nets(layer)
+        shape = self.shapes[layer - 1]
+        return (np.broadcast_to(np.array(rows)[:, None], shape),
+                np.broadcast_to(np.array(cols)[None, :], shape))
+
     def crossbar_elements(self, layer: int, conductances: np.ndarray | None = None
                           ) -> list[Element]:
-        """Crossbar ``layer``'s elements. With wire resistance first its wire segments (kind "W":
-        each row from its driver past columns 0, 1, ...; each column past rows 0, 1, ... and on
-        to its neuron), then its devices (kind "R", row-major, valued by ``conductances`` when
-        given), each between its row and its column net, or with wires between its crossing
-        points."""
-        rows, cols = self.resistor_nets(layer)
+        """Crossbar ``layer``'s wire segments, then its devices (kind "R", row-major, valued by
+        ``conductances`` when given)."""
+        a, b = self.device_nets(layer)
         names = self.resistor_names[layer - 1]
-        ohms = self.spec.wire_resistance
-        elements = []
-        if ohms:
-            row_points, column_points = self.crossing_nets(layer)
-            for i, driver in enumerate(rows):
-                nets = [driver, *row_points[i]]
-                elements += [Element(f"RW_L{layer}_R{i}_{j}", "W", (a, b), ohms)
-                             for j, (a, b) in enumerate(zip(nets, nets[1:]))]
-            for j, neuron in enumerate(cols):
-                nets = [*column_points[:, j], neuron]
-                elements += [Element(f"RW_L{layer}_C{j}_{i}", "W", (a, b), ohms)
-                             for i, (a, b) in enumerate(zip(nets, nets[1:]))]
-        for i, a in enumerate(rows):
-            for j, b in enumerate(cols):
-                if ohms:
-                    a, b = row_points[i, j], column_points[i, j]
-                value = None if conductances is None else float(conductances[i, j])
-                elements.append(Element(str(names[i, j]), "R", (str(a), str(b)), value))
-        return elements
+        values = ([None] * names.size if conductances is None
+                  else np.asarray(conductances, dtype=np.float64).ravel().tolist())
+        return self.wire_segments(layer) + [
+            Element(name, "R", (p, q), g) for name, p, q, g in
+            zip(names.ravel().tolist(), a.ravel().tolist(), b.ravel().tolist(), values)]
 
     def elements(self, conductances: tuple[np.ndarray, ...] | None = None) -> list[Element]:
         """Every element of the circuit in netlist order: input sources, fixed elements, then
@@ -382,31 +394,3 @@ class LayeredNetwork:
         for l in range(1, self.n_crossbars + 1):
             elements += self.crossbar_elements(l, None if checked is None else checked[l - 1])
         return elements
-
-    def to_graph(self, conductances: tuple[np.ndarray, ...] | None = None) -> nx.MultiGraph:
-        """The circuit as a multigraph: nets are nodes, two-terminal elements are edges.
-
-        Edge attributes: ``name``, ``kind``, ``value`` (and ``layer``, ``row``, ``col`` for the
-        crossbar devices; wire segments have kind "W"). Controlled sources appear as an edge
-        between their output nets with the controlling nets in ``controls``; amplifiers as an edge
-        from their (+) input to their output, a differential one with its - input in
-        ``controls``; ``nets`` keeps every element's nets in SPICE order (the graph itself is
-        undirected). It holds exactly the elements of the netlist."""
-        graph = nx.MultiGraph(spec=self.spec)
-        for element in self.input_elements() + self.fixed_elements():
-            if element.kind == "X":
-                (a, *controls, b) = element.nets
-            else:
-                (a, b, *controls) = element.nets
-            graph.add_edge(a, b, key=element.name, name=element.name, kind=element.kind,
-                           value=element.value, model=element.model, controls=tuple(controls),
-                           nets=element.nets)
-        checked = None if conductances is None else self.check_conductances(conductances)
-        for l in range(1, self.n_crossbars + 1):
-            elements = self.crossbar_elements(l, None if checked is None else checked[l - 1])
-            devices = iter(np.ndindex(*self.shapes[l - 1]))
-            for e in elements:
-                place = dict(zip(("row", "col"), next(devices))) if e.kind == "R" else {}
-                graph.add_edge(*e.nets, key=e.name, name=e.name, kind=e.kind, value=e.value,
-                               nets=e.nets, layer=l, **place)
-        return graph

@@ -3,7 +3,7 @@ own, and no element sits on a net that nothing else touches (a misspelt or missi
 
 The circuit comes as its elements, ``(name, kind, nets)`` with the nets in SPICE order: those of a
 :class:`~eqprop_analog.circuit.layered.LayeredNetwork` (:func:`element_nets`), of its graph
-(:func:`graph_elements`) or parsed from netlist text
+(:func:`eqprop_analog.circuit.graph.graph_elements`) or parsed from netlist text
 (:func:`eqprop_analog.spice.netlist.netlist_elements`).
 """
 
@@ -32,13 +32,6 @@ def element_nets(elements: Iterable[Element]) -> list[ElementNets]:
     """``(name, kind, nets)`` of elements (``LayeredNetwork.elements``); an amplifier's kind is
     ``X:<subcircuit>``."""
     return [(e.name, f"X:{e.model}" if e.kind == "X" else e.kind, e.nets) for e in elements]
-
-
-def graph_elements(graph: nx.MultiGraph) -> list[ElementNets]:
-    """``(name, kind, nets)`` of every element of a network's graph (``LayeredNetwork.to_graph``),
-    nets in SPICE order; an amplifier's kind is ``X:<subcircuit>``."""
-    return [(data["name"], f"X:{data['model']}" if data["kind"] == "X" else data["kind"],
-             tuple(data["nets"])) for _, _, data in graph.edges(data=True)]
 
 
 def check_topology(elements: Iterable[ElementNets], where: str = "the circuit",

@@ -47,7 +47,8 @@ class Drive:
 
 class NativeCircuit:
     """The KCL equations of one network with fixed conductances, batched over samples. States are
-    lists of per-layer node voltages, (B, C_l) each."""
+    lists of per-layer node voltages, (B, C_l) each. The conductances come checked
+    (``LayeredNetwork.check_conductances``): the engine checks them once per solve."""
 
     def __init__(self, network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
                  dtype: torch.dtype = torch.float64) -> None:
@@ -60,7 +61,7 @@ class NativeCircuit:
         self.dtype = dtype
         self.pairs = spec.pairs
         self.gain = spec.amplifier_gain or 1.0
-        self.g = [torch.as_tensor(c, dtype=dtype) for c in network.check_conductances(conductances)]
+        self.g = [torch.as_tensor(c, dtype=dtype) for c in conductances]
         self.n_layers = len(self.g)
         self.sizes = [g.shape[1] for g in self.g]
         self.rails = rails = torch.tensor([spec.bias_rail, -spec.bias_rail], dtype=dtype)

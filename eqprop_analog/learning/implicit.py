@@ -25,7 +25,7 @@ def implicit_gradient(network: LayeredNetwork, conductances: tuple[np.ndarray, .
                       targets: np.ndarray) -> tuple[np.ndarray, ...]:
     """dL/dG for every crossbar, L the batch mean of the cost at the given free states."""
     x = network.check_features(features)
-    circuit = NativeCircuit(network, conductances)
+    circuit = NativeCircuit(network, network.check_conductances(conductances))
     cols = circuit.split(torch.as_tensor(np.asarray(free_voltages), dtype=torch.float64))
     inputs = torch.as_tensor(network.input_voltages(x), dtype=torch.float64)
     lin = circuit.linearize(cols, circuit.drive(inputs), Nudge())

@@ -62,22 +62,21 @@ def element_line(element: Element) -> str:
 
 def resistor_lines(network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
                    annotate: bool = True) -> list[str]:
-    """Every crossbar's wire segments and devices (:meth:`LayeredNetwork.crossbar_elements`),
-    each crossbar under a comment."""
+    """Every crossbar's wire segments and devices, each crossbar under a comment. The devices
+    are formatted straight from the network's layout (``device_nets``): the engine writes this
+    for every mini-batch."""
     lines = []
     for l, g in enumerate(conductances, start=1):
         rows, cols = network.shapes[l - 1]
         lines.append(f"* crossbar {l}: {rows - 2} rows + 2 bias rails -> {cols} columns")
-        elements = network.crossbar_elements(l, g)
         if network.spec.wire_resistance:
             lines.append(f"* crossbar {l} wires: {number(network.spec.wire_resistance)} ohm per "
                          "segment")
-        for e in elements:
-            if e.kind == "W":
-                lines.append(element_line(e))
-                continue
-            siemens = _value(e)
-            line = f"{e.name} {e.nets[0]} {e.nets[1]} {resistance_text(siemens)}"
+            lines += [element_line(e) for e in network.wire_segments(l)]
+        a, b = network.device_nets(l)
+        for name, p, q, siemens in zip(network.resistor_names[l - 1].ravel().tolist(),
+                                       a.ravel().tolist(), b.ravel().tolist(), g.ravel().tolist()):
+            line = f"{name} {p} {q} {resistance_text(siemens)}"
             lines.append(f"{line} $ G={number(siemens)}" if annotate else line)
     return lines
 
