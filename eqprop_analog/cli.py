@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from eqprop_analog.errors import ConfigError, EqpropError
+from eqprop_analog.errors import ConfigError, EqpropError, SolverError
 from eqprop_analog.threads import limit_threads
 
 
@@ -26,14 +26,17 @@ def _numbers(text: str, kind: type, what: str) -> tuple:
     return values
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _count(high: int):
+    """An argparse type: an integer from 1 to ``high``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if not 1 <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected an integer from 1 to {high}, got {text!r}")
+        return value
+    return parse
 
 
 class _Parser(argparse.ArgumentParser):
@@ -91,7 +94,8 @@ def compile_options() -> tuple[str, ...]:
 
 
 def gradcheck_options() -> tuple[str, ...]:
-    return _names("circuit", but=("hidden",)) + ("engine", "beta", "estimator", "nudging", "seed")
+    return _names("circuit", but=("hidden",)) + ("engine", "spice_timeout", "beta", "estimator",
+                                                    "nudging", "seed")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     grad = sub.add_parser("gradcheck", help="EP estimate against finite differences through the "
                           "engine or the implicit (adjoint) gradient")
     grad.add_argument("--layers", default="4,6,3")
-    grad.add_argument("--batch", type=_positive_int, default=4, help="samples in the checked batch")
+    grad.add_argument("--batch", type=_count(10_000), default=4, help="samples in the checked batch")
     grad.add_argument("--reference", choices=("finite-differences", "implicit"),
                       default="finite-differences", help="the gradient EP is compared with")
     grad.add_argument("--sweep", action="store_true",
@@ -128,10 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = sub.add_parser("sweep", help="many runs over a grid or random draws of options, on "
                            "Dask workers; resumes where a killed sweep stopped")
     sweep.add_argument("file", help="sweep file (TOML: [sweep], [fixed], [grid] or [random])")
-    sweep.add_argument("--workers", type=_positive_int, default=2,
+    sweep.add_argument("--workers", type=_count(256), default=2,
                        help="worker processes of the local cluster (default 2)")
     sweep.add_argument("--scheduler", help="address of a running Dask scheduler to use instead")
     sweep.add_argument("--out", help="results folder (default: beside the file, <name>-results)")
+    sweep.add_argument("--retry-failed", action="store_true",
+                       help="run the runs recorded as failed again (after their cause is fixed)")
 
     plot = sub.add_parser("sweep-plot", help="accuracy against each swept option")
     plot.add_argument("results", help="a sweep's results.csv")
@@ -169,9 +175,10 @@ def cmd_train(args) -> int:
         summary = train(config, run_dir, resume=bool(args.resume),
                         progress=False if args.no_progress else None)
     except EqpropError as exc:  # e.g. ngspice failing on too many mini-batches
-        saved = (run_dir / CHECKPOINT).exists()
+        # resuming helps where the solver failed, not where the config or the data are wrong
+        hint = isinstance(exc, SolverError) and (run_dir / CHECKPOINT).exists()
         report_error(str(exc) + (f"; finished epochs are saved: resume with --resume {run_dir}"
-                                 if saved else ""))
+                                 if hint else ""))
         return 2
     except KeyboardInterrupt:
         if (run_dir / CHECKPOINT).exists():
@@ -189,6 +196,7 @@ def cmd_train(args) -> int:
 # -- compile ----------------------------------------------------------------------------------------
 def cmd_compile(args) -> int:
     from eqprop_analog.circuit.layered import LayeredNetwork
+    from eqprop_analog.circuit.size import check_fits
     from eqprop_analog.config import apply_overrides
     from eqprop_analog.spice.netlist import write_netlist
 
@@ -196,7 +204,9 @@ def cmd_compile(args) -> int:
     if len(layers) < 2:
         raise ConfigError("--layers needs at least inputs and outputs, e.g. 64,32,10")
     config = apply_overrides(_base_config(args), _overrides(args, compile_options()))
-    network = LayeredNetwork(config.spec_for(layers))
+    spec = config.spec_for(layers)
+    check_fits(spec, "netlist")
+    network = LayeredNetwork(spec)
     conductances = network.initial_conductances(np.random.default_rng(config.seed),
                                                 config.init_low, config.init_high)
     path = Path(args.output)
@@ -215,6 +225,7 @@ def cmd_compile(args) -> int:
 # -- gradcheck --------------------------------------------------------------------------------------
 def cmd_gradcheck(args) -> int:
     from eqprop_analog.circuit.layered import LayeredNetwork
+    from eqprop_analog.circuit.size import check_fits
     from eqprop_analog.config import RunConfig, apply_overrides
     from eqprop_analog.engines import SquaredError, make_engine
     from eqprop_analog.learning import gradcheck as gc
@@ -222,7 +233,11 @@ def cmd_gradcheck(args) -> int:
 
     layers = _numbers(args.layers, int, "--layers")
     config = apply_overrides(RunConfig(), _overrides(args, gradcheck_options()))
-    network = LayeredNetwork(config.spec_for(layers))
+    if args.plot and not args.sweep:
+        raise ConfigError("--plot draws the sweep over beta: add --sweep")
+    spec = config.spec_for(layers)
+    check_fits(spec, config.engine)
+    network = LayeredNetwork(spec)
     rng = np.random.default_rng(config.seed)
     conductances = network.initial_conductances(rng, config.init_low, config.init_high)
     x = rng.uniform(0, 1, (args.batch, layers[0]))
@@ -230,7 +245,7 @@ def cmd_gradcheck(args) -> int:
     estimator = EPEstimator(config.estimator, config.beta)
     cost = SquaredError()
     # tight tolerances: finite differences resolve loss changes of ~1e-9 relative
-    engine = make_engine(config.engine, precise=True)
+    engine = make_engine(config.engine, precise=True, timeout=config.spice_timeout)
     try:
         reference = gc.reference_gradient(args.reference, engine, network, conductances, x, cost,
                                           targets)
@@ -282,7 +297,8 @@ def cmd_sweep(args) -> int:
 
     spec = load_sweep(args.file)
     out = Path(args.out) if args.out else Path(args.file).with_name(f"{Path(args.file).stem}-results")
-    table = run_sweep(spec, out, workers=args.workers, scheduler=args.scheduler)
+    table = run_sweep(spec, out, workers=args.workers, scheduler=args.scheduler,
+                      retry_failed=args.retry_failed)
     failed = sum(row["status"] != "ok" for row in table.rows)
     print(f"{len(table.rows) - failed} runs succeeded, {failed} failed; results in {table.path}")
     if table.rows and failed == len(table.rows):
@@ -310,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except EqpropError as exc:
         message = str(exc)
+    except MemoryError:
+        message = "out of memory: make the network or the batch smaller"
     except OSError as exc:  # unwritable output, a folder where a file was expected, ...
         message = f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)
     except KeyboardInterrupt:

@@ -36,6 +36,7 @@ from eqprop_analog.devices.memristor import SCHEMES
 from eqprop_analog.engines.base import NUDGING_MODES, NudgingMode
 from eqprop_analog.engines.nudging import COSTS, Cost, make_cost
 from eqprop_analog.errors import ConfigError
+from eqprop_analog.files import read_user_text
 from eqprop_analog.learning.estimators import ESTIMATORS, EPEstimator, EstimatorKind
 from eqprop_analog.learning.trainer import LearningRates, TrainingOptions
 from eqprop_analog.options import TABLES, Option, option, options_of, toml_value
@@ -138,6 +139,11 @@ class RunConfig:
                          choices=ENGINES)
     reltol: float = option("engine", float, 1e-6, "relative tolerance of ngspice's DC solutions",
                            low=0, high=1, low_open=True, high_open=True)
+    spice_timeout: float | None = option(
+        "engine", float, None, "seconds one ngspice call may take before its process is taken "
+        "for hung, killed and restarted (the mini-batch is skipped)", unit="s", low=0,
+        low_open=True, high=1e6, none="a minute plus 20 times the expected time, from the "
+        "circuit's size")
     # [device]: how requested conductance changes are programmed, and what a read sees
     device: str = option("device", str, "clipped", "how conductance changes are programmed",
                          choices=DEVICES)
@@ -171,6 +177,10 @@ class RunConfig:
         if not self.target_low < self.target_high:
             raise ConfigError(f"target_low ({self.target_low} V) must be below target_high "
                               f"({self.target_high} V)")
+        if self.ideal_diodes and self.neuron == "relu" and self.relu_bias != 0:
+            raise ConfigError(f"ideal diodes have no turn-on voltage for relu_bias "
+                              f"({self.relu_bias:g} V) to offset: set relu_bias = 0 "
+                              "(--relu-bias 0)")
         self.circuit_spec(1, 1)  # validates the circuit options together
         self.device_model()  # validates the device options together
         if not self.g_min <= self.init_low < self.init_high <= self.g_max:
@@ -276,10 +286,9 @@ def load_config(path: str | Path, base: RunConfig = RunConfig()) -> RunConfig:
 def read_toml(path: str | Path, what: str) -> dict:
     """A TOML file's content, or a one-line error naming ``what`` the file is."""
     path = Path(path)
+    text = read_user_text(path, what, ConfigError)
     try:
-        return tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{what} {path} does not exist") from None
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{what} {path} is not valid TOML: {exc}") from None
 

@@ -33,8 +33,9 @@ class SpiceError(SolverError):
     """ngspice failed: a convergence failure, a netlist error, or a crash of its process."""
 
     def __init__(self, message: str, *, analysis: str = "", batch: int | None = None,
-                 ngspice_output: str = "") -> None:
+                 ngspice_output: str = "", lost_process: bool = False) -> None:
         self.reason = message
+        self.lost_process = lost_process  # the process crashed or hung and was replaced
         self.analysis = analysis
         self.batch = batch
         self.ngspice_output = ngspice_output

@@ -1,9 +1,31 @@
-"""Writing files so that a reader, or a run killed mid-write, never sees half a file."""
+"""Files in and out: text a user hands in read with one clear error for what is not a text file,
+and files written so that a reader, or a run killed mid-write, never sees half a file."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from eqprop_analog.errors import DataError, EqpropError
+
+
+def read_user_text(path: str | os.PathLike, what: str,
+                   error: type[EqpropError] = DataError) -> str:
+    r"""The text of a file a user names (``what`` it is, for the message): UTF-8, a leading
+    byte-order mark dropped. A missing file, a folder, bytes that are not UTF-8 and NUL bytes
+    (binary data) are one-line ``error``\ s."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise error(f"{what} {path} does not exist") from None
+    except IsADirectoryError:
+        raise error(f"{what} {path} is a folder; give the file") from None
+    except UnicodeDecodeError:
+        raise error(f"{what} {path} is not a text file (not UTF-8)") from None
+    if "\x00" in text:
+        raise error(f"{what} {path} is not a text file (it holds NUL bytes)")
+    return text
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

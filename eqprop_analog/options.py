@@ -97,7 +97,8 @@ class Option:
                 raise self._error(whole)
             return value
         if self.kind is str:
-            if not isinstance(value, str):
+            # no empty text, and no NUL, which no file name can hold
+            if not isinstance(value, str) or not value.strip() or "\x00" in value:
                 raise self._error(whole)
             if self.choices and value not in self.choices and not (
                     self.suffix and value.endswith(self.suffix)):

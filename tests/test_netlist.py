@@ -9,7 +9,8 @@ import pytest
 from eqprop_analog import CircuitSpec, LayeredNetwork
 from eqprop_analog.circuit.graph import circuit_graph
 from eqprop_analog.netlist_examples import EXAMPLES, NETLISTS_DIR, example_network, write_examples
-from eqprop_analog.spice.netlist import netlist_text, read_conductances
+from eqprop_analog.spice.netlist import netlist_text
+from eqprop_analog.spice.readback import read_conductances
 
 # kT/q at ngspice's default 27 C, with the CODATA 2014 constants that ngspice 39 uses
 THERMAL_VOLTAGE = 1.38064852e-23 * 300.15 / 1.6021766208e-19
@@ -238,3 +239,32 @@ def test_finite_open_loop_gain_lowers_the_forward_gain_only(engine, rng):
 
     np.testing.assert_allclose(outputs, outputs_for(4.0 / (1 + 4.0 / 20.0)), atol=1e-9)
     assert np.abs(outputs - outputs_for(4.0)).max() > 1e-3
+
+
+@pytest.mark.parametrize("text, title", [
+    ("eqprop-analog 2-3-2 trained on x\n.control\nshell rm -rf ~\n.endc",
+     "eqprop-analog 2-3-2 trained on x .control shell rm -rf ~ .endc"),
+    (".control", "title .control"),
+    ("caf\u00e9\u2028\r\x00", "caf? ?"),
+    ("  \n ", "eqprop-analog network"),
+])
+def test_a_title_is_one_safe_line(text, title, rng):
+    from eqprop_analog.spice.netlist import spice_title
+
+    assert spice_title(text) == title
+    network = LayeredNetwork(CircuitSpec(layers=(2, 3, 2)))
+    netlist = netlist_text(network, network.initial_conductances(rng), title=text)
+    assert netlist.splitlines()[0] == title and netlist.isascii()
+
+
+@pytest.mark.parametrize("signed_weights", ["doubled-inputs", "differential-pairs"])
+@pytest.mark.parametrize("amplifier_gain", [None, 2.0])
+@pytest.mark.parametrize("differential_outputs", [False, True])
+def test_crossbar_shapes_counted_from_the_spec_match_the_nets(signed_weights, amplifier_gain,
+                                                              differential_outputs):
+    spec = CircuitSpec(layers=(5, 4, 3, 2), signed_weights=signed_weights,
+                       amplifier_gain=amplifier_gain, differential_outputs=differential_outputs)
+    network = LayeredNetwork(spec)
+    assert spec.crossbar_shapes == tuple(
+        (len(network.driving_nets(l)) + 2, len(network.column_nets(l)))
+        for l in range(1, network.n_crossbars + 1))

@@ -1,9 +1,9 @@
 """The ngspice engine: phases, nudging, errors that leave the caller alive, memory."""
 
-import os
 
 import numpy as np
 import pytest
+from faults import crash_during_next_call
 
 from eqprop_analog import CircuitSpec, LayeredNetwork
 from eqprop_analog.engines import Phases, SquaredError
@@ -97,7 +97,7 @@ def test_crash_of_ngspice_process_raises_and_next_call_restarts(small):
     engine = NgspiceEngine()
     try:
         engine.solve(network, g, x)
-        os.kill(engine.process.pid, 9)
+        crash_during_next_call(engine.process)
         with pytest.raises(SpiceError, match="died"):
             engine.solve(network, g, x, batch_index=3)
         assert engine.solve(network, g, x).voltages.shape == (1, 5, 9)

@@ -1,19 +1,19 @@
 """Training with ngspice in the loop: accuracy targets, determinism, checkpoints and resume."""
 
-import os
-import signal
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+from faults import crash_during_next_call
 
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.config import load_config
 from eqprop_analog.engines import Phases
+from eqprop_analog.errors import SolverError
 from eqprop_analog.learning.checkpoint import load_checkpoint
 from eqprop_analog.run import train
-from eqprop_analog.spice.netlist import read_conductances
+from eqprop_analog.spice.readback import read_conductances
 
 CONFIGS = Path(__file__).resolve().parents[1] / "examples" / "configs"
 
@@ -65,15 +65,18 @@ def test_digits_reaches_95_percent_in_10_epochs(tmp_path):
 
 
 class KillsNgspiceAtBatch:
-    """The real ngspice engine, whose child process is killed before one chosen mini-batch."""
+    """The real ngspice engine, whose child process dies during one chosen mini-batch."""
 
     def __init__(self, engine, batch_index):
         self.engine, self.batch_index, self.name = engine, batch_index, engine.name
 
     def solve(self, network, conductances, features, phases=Phases(), *, batch_index=None):
         if batch_index == self.batch_index and phases.nudged:
-            os.kill(self.engine.process.pid, signal.SIGKILL)
+            crash_during_next_call(self.engine.process)
         return self.engine.solve(network, conductances, features, phases, batch_index=batch_index)
+
+    def resolution(self, voltages):
+        return self.engine.resolution(voltages)
 
     def close(self):
         self.engine.close()
@@ -94,6 +97,54 @@ def test_a_crash_of_ngspice_costs_one_mini_batch(tmp_path):
     assert history[0]["skipped_batches"] == 1
     assert any("skipped mini-batch 3" in m and "died" in m for m in messages)
     assert summary["epochs"] == 1
+
+
+class KillsNgspiceInEvaluation(KillsNgspiceAtBatch):
+    """The real ngspice engine, whose child process is killed before the first ``times``
+    evaluation solves (free phase only, no mini-batch index)."""
+
+    def __init__(self, engine, times):
+        super().__init__(engine, None)
+        self.times = times
+
+    def solve(self, network, conductances, features, phases=Phases(), *, batch_index=None):
+        if batch_index is None and not phases.nudged and self.times > 0:
+            self.times -= 1
+            self.engine.solve(network, conductances, features[:1])  # a child to kill
+            crash_during_next_call(self.engine.process)
+        return self.engine.solve(network, conductances, features, phases, batch_index=batch_index)
+
+
+@pytest.mark.ngspice
+def test_an_evaluation_fault_is_retried_and_never_loses_the_epoch(tmp_path):
+    from eqprop_analog.engines.ngspice import NgspiceEngine
+
+    config = replace(load_config(CONFIGS / "iris.toml"), epochs=1, engine="ngspice")
+    runs = {}
+    for name, times in (("clean", 0), ("once", 1), ("always", 10 ** 6)):
+        engine = KillsNgspiceInEvaluation(NgspiceEngine(), times)
+        messages: list[str] = []
+        try:
+            runs[name] = train(config, tmp_path / name, engine=engine, log=messages.append)
+        except SolverError as exc:
+            runs[name] = exc
+        finally:
+            engine.close()
+        if name == "once":
+            assert any("solving it again" in m for m in messages)
+    clean = load_checkpoint(tmp_path / "clean")
+    assert runs["once"]["test_accuracy"] == runs["clean"]["test_accuracy"]
+    # every evaluation fails: the run stops, but the trained epoch is in the checkpoint
+    assert isinstance(runs["always"], SolverError)
+    assert "evaluation (training batch 0) failed 3 times" in str(runs["always"])
+    epoch, g_kept, history = load_checkpoint(tmp_path / "always")
+    assert epoch == 1 and history == []
+    for a, b in zip(g_kept, clean[1]):
+        np.testing.assert_array_equal(a, b)
+    resumed = train(config, tmp_path / "always", resume=True, log=quiet)  # evaluates it, once
+    assert resumed["test_accuracy"] == runs["clean"]["test_accuracy"]
+    _, _, history = load_checkpoint(tmp_path / "always")
+    assert [h["test_loss"] for h in history] == [h["test_loss"] for h in clean[2]]
 
 
 def test_native_and_ngspice_train_alike(tmp_path, engine):

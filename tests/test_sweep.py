@@ -99,6 +99,16 @@ def test_random_search_draws_within_its_ranges(tmp_path):
     ("[grid]\nseed = [1, 2]", "seeds"),
     ("[grid]\nlr = [1e-8]\n[random]\nbeta = {uniform = [1e-7, 1e-6]}", "exactly one"),
     ("[random]\nbeta = {uniform = [1e-6, 1e-7]}", "low < high"),
+    ("[grid]\nnonlinearity = [1.0, 1]", "twice"),
+    ("[grid]\nhidden = [[8], 8]", "twice"),
+    ("[grid]\nnonlinearity = [1979-05-27]", "nonlinearity must be"),
+    ("[grid]\nnonlinearity = [-1.0]", "nonlinearity must be"),
+    ("[random]\nepochs = {uniform = [1, 5]}", "not a real number option"),
+    ("[random]\nbeta = {uniform = [1979-05-27, 1e-6]}", "beta must be"),
+    ("[random]\nspice_timeout = {uniform = [\"none\", 5.0]}", "numbers"),
+    ("[random]\nscheme = {choice = [\"cst\", \"cst\"]}", "twice"),
+    ("[grid]\nepochs = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\nbatch_size = [" +
+     ", ".join(map(str, range(1, 10002))) + "]", "more than 100000"),
 ])
 def test_bad_sweep_files_are_refused(tmp_path, body, words):
     with pytest.raises(ConfigError, match=words):
@@ -118,3 +128,49 @@ def test_a_sweep_runs_on_a_running_scheduler(tmp_path):
     assert result.returncode == 0, result.stderr
     table = rows(tmp_path / "sweep-results" / "results.csv")
     assert [r["status"] for r in table] == ["ok", "ok"]
+
+
+@pytest.mark.parametrize("text, words", [
+    ("grid = 5\n", "must be a table"),
+    ("sweep = 1\n[grid]\nlr = [1e-8]\n", "must be a table"),
+    ("[sweep]\nsamples = true\n[random]\nlr = {uniform = [1e-9, 1e-8]}\n", "samples"),
+    ("[sweep]\nseed = [1]\n[grid]\nlr = [1e-8]\n", "not a sweep setting"),
+    ("[sweep]\nseeds = [0, 0]\n[grid]\nlr = [1e-8]\n", "twice"),
+    ("[sweep]\nbase = 5\n[grid]\nlr = [1e-8]\n", "base must be"),
+    ("[fixed]\nwhen = 1979-05-27\n[grid]\nlr = [1e-8]\n", "not a run option"),
+    ("[fixed]\nepochs = 1979-05-27\n[grid]\nlr = [1e-8]\n", "epochs must be"),
+])
+def test_sweep_files_in_the_wrong_shape_are_refused(text, words, tmp_path):
+    path = tmp_path / "sweep.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=words):
+        load_sweep(path)
+
+
+def test_failed_runs_run_again_with_retry_failed(tmp_path):
+    """A run that failed (its run folder could not be made: a file is in the way) runs again once
+    the cause is gone, and only with --retry-failed; the finished run is not run again."""
+    from eqprop_analog.sweep.runner import run_id
+
+    sweep = write_sweep(tmp_path, "[grid]\nlr = [[5e-9], [1e-8]]", "epochs = 1")
+    spec = load_sweep(sweep)
+    rid = next(run_id(spec, p) for p in spec.points() if p.values["lr"] == [1e-8])
+    results = tmp_path / "sweep-results" / "results.csv"
+    blocker = tmp_path / "sweep-results" / "runs" / rid
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("in the way")
+    first = sweep_cli("sweep", sweep, "--workers", "1")
+    assert first.returncode == 0, first.stderr
+    statuses = {r["run_id"]: r["status"] for r in rows(results)}
+    assert statuses[rid] == "failed" and sorted(statuses.values()) == ["failed", "ok"]
+    finished = next(r for r in rows(results) if r["status"] == "ok")
+    blocker.unlink()
+    again = sweep_cli("sweep", sweep, "--workers", "1")  # without the flag: nothing to do
+    assert "2 already in" in again.stdout
+    assert {r["run_id"]: r["status"] for r in rows(results)} == statuses
+    retried = sweep_cli("sweep", sweep, "--workers", "1", "--retry-failed")
+    assert retried.returncode == 0, retried.stderr
+    assert "1 failed runs to run again" in retried.stdout
+    after = rows(results)
+    assert len(after) == 2 and all(r["status"] == "ok" for r in after)
+    assert after[0] == finished and after[1]["run_id"] == rid

@@ -9,7 +9,8 @@ from eqprop_analog import CircuitSpec, LayeredNetwork
 from eqprop_analog.circuit.graph import circuit_graph, graph_elements
 from eqprop_analog.circuit.topology import check_topology, element_nets
 from eqprop_analog.errors import TopologyError
-from eqprop_analog.spice.netlist import netlist_elements, netlist_text, read_conductances
+from eqprop_analog.spice.netlist import netlist_text
+from eqprop_analog.spice.readback import netlist_elements, read_conductances
 
 SPECS = {
     "default": CircuitSpec((3, 4, 2), amplifier_gain=4.0),

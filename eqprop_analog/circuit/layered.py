@@ -122,15 +122,15 @@ class LayeredNetwork:
     def column_nets(self, layer: int) -> tuple[str, ...]:
         return self.hidden_nets[layer - 1] if layer < self.n_crossbars else self.output_nets
 
-    @cached_property
+    @property
     def shapes(self) -> tuple[tuple[int, int], ...]:
-        """Shape of each crossbar's conductance matrix, bias rows included."""
-        return tuple((len(self.driving_nets(l)) + 2, len(self.column_nets(l)))
-                     for l in range(1, self.n_crossbars + 1))
+        """Shape of each crossbar's conductance matrix, bias rows included: the driving nets and
+        two bias rails by the column nets."""
+        return self.spec.crossbar_shapes
 
     @property
     def n_parameters(self) -> int:
-        return sum(r * c for r, c in self.shapes)
+        return self.spec.n_conductances
 
     # -- element names ----------------------------------------------------------------------------
     @cached_property

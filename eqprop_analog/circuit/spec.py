@@ -180,3 +180,16 @@ class CircuitSpec:
     @property
     def hidden(self) -> tuple[int, ...]:
         return self.layers[1:-1]
+
+    @property
+    def crossbar_shapes(self) -> tuple[tuple[int, int], ...]:
+        """Shape of each crossbar's conductance matrix (driving nets plus two bias rails, by
+        columns), counted without naming a net: a size can be judged before anything is built."""
+        node = 2 if self.pairs else 1
+        rows = [self.n_inputs * (1 if self.pairs else 2), *self.hidden]
+        cols = [n * node for n in self.hidden] + [self.n_outputs * (2 if self.paired_outputs else 1)]
+        return tuple((r + 2, c) for r, c in zip(rows, cols))
+
+    @property
+    def n_conductances(self) -> int:
+        return sum(r * c for r, c in self.crossbar_shapes)

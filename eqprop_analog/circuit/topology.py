@@ -4,7 +4,7 @@ own, and no element sits on a net that nothing else touches (a misspelt or missi
 The circuit comes as its elements, ``(name, kind, nets)`` with the nets in SPICE order: those of a
 :class:`~eqprop_analog.circuit.layered.LayeredNetwork` (:func:`element_nets`), of its graph
 (:func:`eqprop_analog.circuit.graph.graph_elements`) or parsed from netlist text
-(:func:`eqprop_analog.spice.netlist.netlist_elements`).
+(:func:`eqprop_analog.spice.readback.netlist_elements`).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from eqprop_analog.errors import DataError
+from eqprop_analog.files import read_user_text
 
 
 @dataclass(frozen=True)
@@ -115,21 +116,22 @@ def load_dataset(name: str, seed: int = 0, test_fraction: float = 0.2,
 
 def load_csv(path: str | Path, seed: int = 0, test_fraction: float = 0.2) -> Dataset:
     """A user's dataset: a CSV file of numeric feature columns with an integer label last (a header
-    line is allowed)."""
+    line is allowed). The labels number the classes 0, 1, ... K-1 (at least two, each with a
+    sample); the dataset's name is the file's stem, its unprintable characters replaced by ``?``."""
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"dataset file {path} does not exist")
-    try:
-        rows = [line for line in path.read_text().splitlines() if line.strip()]
-    except UnicodeDecodeError:
-        raise DataError(f"{path} is not a text CSV file") from None
+    # a byte-order mark, as spreadsheet programs write, is not part of the first row
+    rows = [line for line in read_user_text(path, "dataset file").splitlines() if line.strip()]
+    if not rows:
+        raise DataError(f"{path} is empty; it needs rows of features with a label last")
     try:
         float(rows[0].split(",")[0])
-    except (ValueError, IndexError):
+    except ValueError:
         rows = rows[1:]  # header
     if len(rows) < 2:
         raise DataError(f"{path} needs at least two data rows")
     width = len(rows[0].split(","))
+    if width < 2:
+        raise DataError(f"{path} needs at least one feature column before the label column")
     table = np.empty((len(rows), width))
     for i, row in enumerate(rows):
         cells = row.split(",")
@@ -144,6 +146,34 @@ def load_csv(path: str | Path, seed: int = 0, test_fraction: float = 0.2) -> Dat
     if len(bad):
         raise DataError(f"{path} has NaN or infinite features (first at data row {bad[0][0] + 1}, "
                         f"column {bad[0][1] + 1}); clean or impute them first")
-    if width < 2 or np.any(labels != np.round(labels)) or np.any(labels < 0):
+    if np.abs(x).max() > MAX_FEATURE:  # its range could overflow when the features are rescaled
+        at, column = np.unravel_index(np.abs(x).argmax(), x.shape)
+        raise DataError(f"{path} has a feature of magnitude {abs(x[at, column]):.3g} (data row "
+                        f"{at + 1}, column {column + 1}); features must be within +/-"
+                        f"{MAX_FEATURE:g}: rescale them first")
+    return _split(printable(path.stem), x, _class_labels(path, labels), test_fraction, seed)
+
+
+MAX_FEATURE = 1e150  # any two such features differ by a finite amount
+
+
+def _class_labels(path: Path, labels: np.ndarray) -> np.ndarray:
+    """The last column as class indices 0..K-1, or a DataError saying what is wrong with it."""
+    if not np.all((labels == np.round(labels)) & (labels >= 0)):
         raise DataError(f"{path}: the last column must hold integer class labels >= 0")
-    return _split(path.stem, x, labels.astype(np.int64), test_fraction, seed)
+    classes = np.unique(labels)
+    if len(classes) < 2:
+        raise DataError(f"{path}: every sample has label {classes[0]:g}; a classifier needs at "
+                        "least two classes")
+    if classes[-1] != len(classes) - 1:  # also keeps a label like 1e9 from making 1e9 outputs
+        missing = sorted(set(range(len(classes))) - set(classes.astype(int).tolist()))
+        raise DataError(f"{path}: labels must number the classes 0 to K-1 with every class "
+                        f"present; {len(classes)} classes, largest label {classes[-1]:g}, "
+                        f"no sample of class {missing[0]}")
+    return labels.astype(np.int64)
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that is not printable replaced by ``?`` (a name that ends up
+    in log lines, titles and file contents)."""
+    return "".join(c if c.isprintable() else "?" for c in text)

@@ -8,9 +8,11 @@ __all__ = ["Engine", "Phases", "Solution", "SquaredError", "CrossEntropy", "make
            "make_engine"]
 
 
-def make_engine(name: str, *, reltol: float = 1e-6, precise: bool = False) -> Engine:
+def make_engine(name: str, *, reltol: float = 1e-6, precise: bool = False,
+                timeout: float | None = None) -> Engine:
     """Engine by name: ``ngspice`` (at ``reltol``, or at tight tolerances for gradient checks with
-    ``precise``) or ``native`` (Newton to 1e-12 V, float64)."""
+    ``precise``; ``timeout`` seconds per call, by default from the circuit's size) or ``native``
+    (Newton to 1e-9 V, float64)."""
     if name == "native":
         from eqprop_analog.engines.native import NativeEngine
 
@@ -19,6 +21,7 @@ def make_engine(name: str, *, reltol: float = 1e-6, precise: bool = False) -> En
         from eqprop_analog.engines.ngspice import NgspiceEngine, SpiceOptions
 
         if precise:
-            return NgspiceEngine(SpiceOptions(reltol=1e-9, vntol=1e-12, abstol=1e-18))
-        return NgspiceEngine(SpiceOptions(reltol=reltol))
+            return NgspiceEngine(SpiceOptions(reltol=1e-9, vntol=1e-12, abstol=1e-18,
+                                              timeout=timeout))
+        return NgspiceEngine(SpiceOptions(reltol=reltol, timeout=timeout))
     raise ConfigError(f"unknown engine {name!r}; available: ngspice, native")

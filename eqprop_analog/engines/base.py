@@ -82,6 +82,11 @@ class Engine(Protocol):
               features: np.ndarray, phases: Phases = Phases(), *,
               batch_index: int | None = None) -> Solution: ...
 
+    def resolution(self, voltages: np.ndarray) -> float:
+        """The smallest change of these node voltages (V) that the engine's tolerances resolve:
+        differences between two of its solutions below it are solver noise."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -74,6 +74,8 @@ def newton(circuit: NativeCircuit, cols: list[torch.Tensor], drive: Drive, nudge
         largest = float(size.max())
         if not math.isfinite(largest):
             raise SolverError("the native Newton iteration diverged (non-finite voltages)")
+        if not convex and largest <= options.tolerance:  # a stationary point: nothing to move
+            return Minimum([c + s for c, s in zip(cols, step)], iteration, largest)
         if largest > options.line_search_above or not convex:
             t = _step_lengths(circuit, cols, step, drive, nudge, lin.residual)[:, None]
             cols = [torch.addcmul(c, t, s) for c, s in zip(cols, step)]

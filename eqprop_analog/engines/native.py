@@ -76,5 +76,10 @@ class NativeEngine:
         stats = SolveStats(tuple(m.iterations for m in minima), max(m.error for m in minima))
         return Solution(phases.betas, voltages, stats)
 
+    def resolution(self, voltages: np.ndarray) -> float:
+        """Newton's tolerance, or the rounding of the states' dtype where that is coarser."""
+        rounding = float(torch.finfo(self.dtype).eps) * float(np.max(np.abs(voltages), initial=1.0))
+        return max(self.options.tolerance, 4 * rounding)
+
     def close(self) -> None:
         pass

@@ -9,6 +9,7 @@ states first, so it takes a free sweep and then a sweep of the nudged points.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -20,6 +21,7 @@ from eqprop_analog.spice.netlist import netlist_text, number
 from eqprop_analog.spice.worker import NgspiceProcess
 from eqprop_analog.threads import limit_threads
 
+SECONDS_PER_ELEMENT_POINT = 1.4e-6
 SWEEP_SOURCE = "V_SWEEP"
 SWEEP_NET = "sweep"
 
@@ -33,19 +35,33 @@ class SpiceOptions:
     abstol: float = 1e-15
     itl2: int = 200  # Newton iterations allowed per sweep point
     max_points: int = 2048  # operating points per sweep; larger batches are split
+    timeout: float | None = None  # seconds for one sweep; None: from its size (sweep_timeout)
 
     def __post_init__(self) -> None:
         for name in ("reltol", "vntol", "abstol"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and 0 < value < 1):
                 raise ConfigError(f"ngspice option {name} must be in (0, 1), got {value!r}")
+        if self.timeout is not None and not (isinstance(self.timeout, (int, float))
+                                             and 0 < self.timeout < math.inf):
+            raise ConfigError(f"ngspice timeout must be a number of seconds > 0, got "
+                              f"{self.timeout!r}")
         for name in ("itl2", "max_points"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"ngspice option {name} must be an integer >= 1, got {value!r}")
 
     def cards(self) -> dict[str, float]:
-        return {k: v for k, v in asdict(self).items() if k != "max_points"}
+        return {k: v for k, v in asdict(self).items() if k not in ("max_points", "timeout")}
+
+    def sweep_timeout(self, network: LayeredNetwork, n_points: int) -> float:
+        """Seconds to wait for one sweep before its process is taken for hung, killed and
+        restarted: ``timeout`` if set, else a minute plus 20 times what the sweep should cost
+        (about 1.4 us per element and operating point, measured at 784-100-10 on ngspice 39)."""
+        if self.timeout is not None:
+            return self.timeout
+        elements = network.n_parameters + 4 * len(network.free_nets)
+        return 60.0 + 20 * SECONDS_PER_ELEMENT_POINT * elements * n_points
 
 
 def pwl(points: np.ndarray, values: np.ndarray) -> str:
@@ -120,7 +136,8 @@ class NgspiceEngine:
                             options=self.options.cards(), save=network.free_nets,
                             annotate=False)
         n_points = len(x) * len(betas)
-        v = self.process.dc_sweep(text, SWEEP_SOURCE, n_points, network.free_nets, batch=batch_index)
+        v = self.process.dc_sweep(text, SWEEP_SOURCE, n_points, network.free_nets, batch=batch_index,
+                                  timeout=self.options.sweep_timeout(network, n_points))
         return v.reshape(len(x), len(betas), -1).transpose(1, 0, 2)
 
     # -- protocol ---------------------------------------------------------------------------------
@@ -149,6 +166,10 @@ class NgspiceEngine:
         nudged = self._sweep(network, conductances, x, phases.nudged_betas, phases, by_point,
                              batch_index)
         return np.concatenate([free[None], nudged], axis=0)
+
+    def resolution(self, voltages: np.ndarray) -> float:
+        """ngspice's convergence test on a node voltage: vntol + reltol |V|."""
+        return self.options.vntol + self.options.reltol * float(np.max(np.abs(voltages), initial=0))
 
     def close(self) -> None:
         self.process.close()

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,47 +18,90 @@ from eqprop_analog.files import atomic_write_bytes, atomic_write_text
 CHECKPOINT = "checkpoint.npz"
 METRICS = "metrics.csv"
 DEVICE_PREFIX = "device_"
+RUN_STATE = "run_state"
+
+
+@dataclass(frozen=True)
+class RunState:
+    """What a resumed run needs besides conductances, history and devices: the row of an epoch
+    trained but not yet evaluated (the history then ends one epoch earlier, and the epoch is
+    kept even if its evaluation fails), and the warnings the run has recorded."""
+
+    unevaluated: dict | None = None
+    warnings: tuple[str, ...] = ()
 
 
 def save_checkpoint(run_dir: Path, epoch: int, conductances: tuple[np.ndarray, ...],
-                    history: list[dict], device_state: dict[str, np.ndarray] | None = None) -> None:
-    """Write the conductances, the history and the devices' own state (e.g. RProp pulse widths)."""
+                    history: list[dict], device_state: dict[str, np.ndarray] | None = None,
+                    state: RunState = RunState()) -> None:
+    """Write the conductances after ``epoch``, the history, the devices' own state (e.g. RProp
+    pulse widths) and the run's state."""
     buffer = io.BytesIO()
     arrays: dict[str, Any] = {f"g{l}": g for l, g in enumerate(conductances, start=1)}
     arrays.update({DEVICE_PREFIX + k: v for k, v in (device_state or {}).items()})
+    arrays[RUN_STATE] = np.array(json.dumps({"unevaluated": state.unevaluated,
+                                             "warnings": list(state.warnings)}))
     np.savez(buffer, epoch=np.int64(epoch), history=np.array(json.dumps(history)), **arrays)
     atomic_write_bytes(run_dir / CHECKPOINT, buffer.getvalue())
     atomic_write_text(run_dir / METRICS, metrics_csv(history))
 
 
-def load_checkpoint(run_dir: Path) -> tuple[int, tuple[np.ndarray, ...], list[dict]]:
-    """(last finished epoch, conductances, history) of a run folder."""
+@dataclass(frozen=True)
+class Checkpoint:
+    epoch: int
+    conductances: tuple[np.ndarray, ...]
+    history: list[dict]
+    device_state: dict[str, np.ndarray]
+    state: RunState
+
+
+def read_checkpoint(run_dir: Path) -> Checkpoint:
+    """Everything a run folder's checkpoint holds, checked: a damaged file (truncated,
+    overwritten, missing arrays, history that is not JSON) is one DataError."""
     path = run_dir / CHECKPOINT
     try:
         with np.load(path) as data:
             n = sum(1 for k in data.files if k.startswith("g"))
             conductances = tuple(data[f"g{l}"] for l in range(1, n + 1))
             epoch, history = int(data["epoch"]), json.loads(str(data["history"]))
+            devices = {k[len(DEVICE_PREFIX):]: data[k] for k in data.files
+                       if k.startswith(DEVICE_PREFIX)}
+            state = json.loads(str(data[RUN_STATE])) if RUN_STATE in data.files else {}
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        # a damaged file (truncated, overwritten, missing arrays, history that is not JSON)
         raise DataError(f"{path} is not a readable checkpoint ({type(exc).__name__}: {exc}); "
                         "start the run again in a new folder") from None
-    if not n or not isinstance(history, list) or len(history) != epoch:
-        raise DataError(f"{path} is not a complete checkpoint (epoch {epoch}, {len(history)} "
-                        f"history rows, {n} crossbars); start the run again in a new folder")
-    return epoch, conductances, history
+    run_state = _run_state(state, epoch)
+    pending = run_state is not None and run_state.unevaluated is not None
+    if run_state is None or not n or not isinstance(history, list) or \
+            len(history) != epoch - pending:
+        raise DataError(f"{path} is not a complete checkpoint (epoch {epoch}, "
+                        f"{len(history) if isinstance(history, list) else 'no'} history rows, "
+                        f"{n} crossbars); start the run again in a new folder")
+    return Checkpoint(epoch, conductances, history, devices, run_state)
+
+
+def _run_state(state, epoch: int) -> RunState | None:
+    """The saved run state, or None where it is not one."""
+    if not isinstance(state, dict):
+        return None
+    row, warnings = state.get("unevaluated"), state.get("warnings", [])
+    if row is not None and not (isinstance(row, dict) and row.get("epoch") == epoch and all(
+            isinstance(row.get(k), (int, float)) for k in ("skipped_batches", "seconds"))):
+        return None
+    if not (isinstance(warnings, list) and all(isinstance(w, str) for w in warnings)):
+        return None
+    return RunState(row, tuple(warnings))
+
+
+def load_checkpoint(run_dir: Path) -> tuple[int, tuple[np.ndarray, ...], list[dict]]:
+    """(last trained epoch, conductances, history) of a run folder."""
+    checkpoint = read_checkpoint(run_dir)
+    return checkpoint.epoch, checkpoint.conductances, checkpoint.history
 
 
 def load_device_state(run_dir: Path) -> dict[str, np.ndarray]:
     """The device state saved with the checkpoint (empty for stateless devices)."""
-    path = run_dir / CHECKPOINT
-    try:
-        with np.load(path) as data:
-            return {k[len(DEVICE_PREFIX):]: data[k] for k in data.files
-                    if k.startswith(DEVICE_PREFIX)}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise DataError(f"{path} is not a readable checkpoint ({type(exc).__name__}: {exc})"
-                        ) from None
+    return read_checkpoint(run_dir).device_state
 
 
 def metrics_csv(history: list[dict]) -> str:

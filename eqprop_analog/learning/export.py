@@ -13,7 +13,7 @@ from eqprop_analog.spice.netlist import write_netlist, write_weight_map
 
 def export_run(trainer: Trainer, result: TrainResult) -> dict:
     """Write network.cir (not for ideal diodes, which have no SPICE model), network.weights.csv,
-    curves.png and summary.json; return the summary."""
+    summary.json and curves.png; return the summary."""
     run_dir = result.run_dir
     layers = "-".join(map(str, trainer.network.spec.layers))
     if trainer.network.spec.ideal_diodes:
@@ -21,13 +21,14 @@ def export_run(trainer: Trainer, result: TrainResult) -> dict:
     else:
         write_netlist(run_dir / "network.cir", trainer.network, result.conductances,
                       title=f"eqprop-analog {layers} trained on {trainer.data.name}")
-    plot_curves(result.history, run_dir / "curves.png", f"{layers} on {trainer.data.name}")
     final = result.final
     summary = {"dataset": trainer.data.name, "engine": trainer.engine.name,
                "epochs": final["epoch"], "layers": list(trainer.network.spec.layers),
                "train_accuracy": final["train_accuracy"], "test_accuracy": final["test_accuracy"],
                "best_test_accuracy": max(h["test_accuracy"] for h in result.history),
                "train_loss": final["train_loss"], "test_loss": final["test_loss"],
-               "seconds": round(result.seconds, 3), "run_dir": str(run_dir)}
+               "seconds": round(result.seconds, 3), "run_dir": str(run_dir),
+               "warnings": list(result.warnings)}
     atomic_write_text(run_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
+    plot_curves(result.history, run_dir / "curves.png", f"{layers} on {trainer.data.name}")
     return summary

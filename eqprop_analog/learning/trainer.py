@@ -20,10 +20,13 @@ from eqprop_analog.devices.base import Device
 from eqprop_analog.engines.base import Engine, NudgingMode, Phases
 from eqprop_analog.engines.nudging import Cost
 from eqprop_analog.errors import ConfigError, SolverError
-from eqprop_analog.learning.checkpoint import load_checkpoint, load_device_state, save_checkpoint
+from eqprop_analog.learning.checkpoint import RunState, read_checkpoint, save_checkpoint
 from eqprop_analog.learning.estimators import EPEstimator
+from eqprop_analog.learning.nudge_check import NudgeResponse
 
 EVAL_BATCH = 512
+# An evaluation batch whose ngspice process was lost is solved again (by a new one) this often.
+EVAL_RETRIES = 2
 # An epoch survives a few mini-batches that ngspice cannot solve; more than this share aborts it.
 MAX_FAILED_SHARE = 0.1
 
@@ -59,6 +62,7 @@ class TrainResult:
     conductances: tuple[np.ndarray, ...]
     run_dir: Path
     seconds: float
+    warnings: tuple[str, ...] = ()  # what the run found doubtful (e.g. too strong a nudge)
 
     @property
     def final(self) -> dict:
@@ -85,22 +89,41 @@ class Trainer:
         self.run_dir = Path(run_dir)
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.log = log
+        self.warnings: list[str] = []
+        self._nudge_checked = False
 
     # -- targets and metrics ------------------------------------------------------------------------
     def targets(self, labels: np.ndarray) -> np.ndarray:
         return self.cost.targets(labels, self.data.n_classes)
 
     def evaluate(self, conductances, x: np.ndarray, labels: np.ndarray,
-                 rng: np.random.Generator) -> tuple[float, float]:
+                 rng: np.random.Generator, which: str = "") -> tuple[float, float]:
         """(mean cost, accuracy) of the free steady states (the devices read afresh per batch)."""
         losses, correct = [], 0
         for start in range(0, len(x), EVAL_BATCH):
             xb, yb = x[start:start + EVAL_BATCH], labels[start:start + EVAL_BATCH]
             seen = self.device.read(conductances, rng)
-            readout = self.network.readout(self.engine.solve(self.network, seen, xb).phase(0.0))
+            readout = self.network.readout(self._free_state(seen, xb,
+                                                            f"{which} batch {start // EVAL_BATCH}"))
             losses.append(self.cost.value(readout, self.targets(yb)))
             correct += int(np.sum(readout.argmax(axis=1) == yb))
         return float(np.mean(np.concatenate(losses))), correct / len(x)
+
+    def _free_state(self, conductances, x: np.ndarray, where: str) -> np.ndarray:
+        """The free voltages of an evaluation batch (every sample counts in an accuracy, so none
+        is skipped). Where the engine's process was lost (it crashed or hung, and was replaced)
+        the batch is solved again; any other failure would only repeat."""
+        for attempt in range(EVAL_RETRIES + 1):
+            try:
+                return self.engine.solve(self.network, conductances, x).phase(0.0)
+            except SolverError as exc:
+                if not getattr(exc, "lost_process", False):
+                    raise SolverError(f"evaluation ({where}) failed: {exc}") from exc
+                if attempt == EVAL_RETRIES:
+                    raise SolverError(f"evaluation ({where}) failed {attempt + 1} times: "
+                                      f"{exc}") from exc
+                self.log(f"evaluation ({where}) failed ({exc}); solving it again")
+        raise AssertionError("unreachable")
 
     # -- one epoch ----------------------------------------------------------------------------------
     def train_epoch(self, conductances, epoch: int) -> tuple[tuple[np.ndarray, ...], int]:
@@ -122,41 +145,67 @@ class Trainer:
         conductances = tuple(np.array(g, dtype=np.float64) for g in conductances)
         changes = [np.empty_like(g) for g in conductances]
         failed = 0
-        for index, batch in enumerate(batches):
-            x, labels = self.data.x_train[batch], self.data.y_train[batch]
-            phases = Phases(self.estimator.betas(rng), self.cost, self.targets(labels),
-                            self.options.nudging)
-            try:
-                solution = self.engine.solve(self.network, self.device.read(conductances, noise), x,
-                                             phases, batch_index=index)
-            except SolverError as exc:
-                failed += 1
-                if failed > max(1, MAX_FAILED_SHARE * len(batches)):
-                    raise
-                self.log(f"epoch {epoch}: skipped mini-batch {index}: {exc}")
-                continue
-            self.estimator.gradient(self.network, x, solution, [-lr for lr in learning_rates],
-                                    out=changes)
-            for layer, (g, change) in enumerate(zip(conductances, changes)):
-                self.device.program(layer, g, change, noise)
+        try:
+            for index, batch in enumerate(batches):
+                x, labels = self.data.x_train[batch], self.data.y_train[batch]
+                phases = Phases(self.estimator.betas(rng), self.cost, self.targets(labels),
+                                self.options.nudging)
+                seen = self.device.read(conductances, noise)
+                try:
+                    solution = self.engine.solve(self.network, seen, x, phases, batch_index=index)
+                except SolverError as exc:
+                    failed += 1
+                    if failed > max(1, MAX_FAILED_SHARE * len(batches)):
+                        raise
+                    self.log(f"epoch {epoch}: skipped mini-batch {index}: {exc}")
+                    continue
+                if not self._nudge_checked:
+                    self._check_nudge(solution)
+                self.estimator.gradient(self.network, x, solution, [-lr for lr in learning_rates],
+                                        out=changes)
+                for layer, (g, change) in enumerate(zip(conductances, changes)):
+                    self.device.program(layer, g, change, noise)
+                if bar is not None:
+                    bar.update()
+        finally:
             if bar is not None:
-                bar.update()
-        if bar is not None:
-            bar.close()
+                bar.close()
         return conductances, failed
+
+    def _check_nudge(self, solution) -> None:
+        """On the run's first solved mini-batch: refuse a nudge below the engine's resolution,
+        record a warning for one too strong to be a perturbation."""
+        self._nudge_checked = True
+        response = NudgeResponse.of(self.network, self.engine, solution)
+        response.check_resolved(self.engine.name)
+        warning = response.warning()
+        if warning:
+            self.warnings.append(warning)
+            self.log(f"warning: {warning}")
 
     # -- the run ------------------------------------------------------------------------------------
     def fit(self, resume: bool = False) -> TrainResult:
         """Train for ``options.epochs`` epochs; with ``resume``, continue from the run's
-        checkpoint."""
+        checkpoint (the nudge was checked by the run that wrote it)."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         start_time = time.perf_counter()
+        self.warnings, self._nudge_checked = [], resume
         if resume:
-            done, conductances, history = load_checkpoint(self.run_dir)
-            conductances = tuple(np.array(g) for g in self.network.check_conductances(conductances))
+            checkpoint = read_checkpoint(self.run_dir)
+            done, history = checkpoint.epoch, checkpoint.history
+            if done > self.options.epochs:
+                raise ConfigError(f"{self.run_dir} has trained {done} epochs already, more than "
+                                  f"the {self.options.epochs} asked for; to train on, give "
+                                  f"--epochs above {done}")
+            conductances = tuple(np.array(g) for g in
+                                 self.network.check_conductances(checkpoint.conductances))
             self.device.prepare(conductances, self.options.seed)  # the same devices as before
-            self.device.load_state(load_device_state(self.run_dir))
+            self.device.load_state(checkpoint.device_state)
+            self.warnings = list(checkpoint.state.warnings)
             self.log(f"resuming {self.run_dir} after epoch {done}")
+            if checkpoint.state.unevaluated is not None:  # its evaluation failed: not lost
+                self._finish_epoch(checkpoint.state.unevaluated, conductances, history,
+                                   time.perf_counter())
         else:
             done, history = 0, []
             conductances = self.network.initial_conductances(
@@ -165,17 +214,29 @@ class Trainer:
         for epoch in range(done + 1, self.options.epochs + 1):
             t0 = time.perf_counter()
             conductances, failed = self.train_epoch(conductances, epoch)
-            reads = np.random.default_rng([self.options.seed, epoch, 1])
-            train_loss, train_acc = self.evaluate(conductances, self.data.x_train, self.data.y_train,
-                                                  reads)
-            test_loss, test_acc = self.evaluate(conductances, self.data.x_test, self.data.y_test,
-                                                reads)
-            seconds = time.perf_counter() - t0
-            history.append({"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc,
-                            "test_loss": test_loss, "test_accuracy": test_acc,
-                            "skipped_batches": failed, "seconds": round(seconds, 3)})
-            save_checkpoint(self.run_dir, epoch, conductances, history, self.device.state())
-            self.log(f"epoch {epoch:3d}/{self.options.epochs}  loss {train_loss:.4g}  "
-                     f"train {100 * train_acc:5.1f} %  test {100 * test_acc:5.1f} %  "
-                     f"({seconds:.1f} s)")
-        return TrainResult(history, conductances, self.run_dir, time.perf_counter() - start_time)
+            trained = {"epoch": epoch, "skipped_batches": failed,
+                       "seconds": round(time.perf_counter() - t0, 3)}
+            # saved before the evaluation, whose failure then costs the evaluation only
+            save_checkpoint(self.run_dir, epoch, conductances, history, self.device.state(),
+                            RunState(trained, tuple(self.warnings)))
+            self._finish_epoch(trained, conductances, history, time.perf_counter())
+        return TrainResult(history, conductances, self.run_dir, time.perf_counter() - start_time,
+                           tuple(self.warnings))
+
+    def _finish_epoch(self, trained: dict, conductances, history: list[dict], t0: float) -> None:
+        """Evaluate a trained epoch, append its row to ``history`` and save the checkpoint."""
+        epoch = trained["epoch"]
+        reads = np.random.default_rng([self.options.seed, epoch, 1])
+        train_loss, train_acc = self.evaluate(conductances, self.data.x_train, self.data.y_train,
+                                              reads, "training")
+        test_loss, test_acc = self.evaluate(conductances, self.data.x_test, self.data.y_test, reads,
+                                            "test")
+        seconds = trained["seconds"] + time.perf_counter() - t0
+        history.append({"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc,
+                        "test_loss": test_loss, "test_accuracy": test_acc,
+                        "skipped_batches": trained["skipped_batches"], "seconds": round(seconds, 3)})
+        save_checkpoint(self.run_dir, epoch, conductances, history, self.device.state(),
+                        RunState(None, tuple(self.warnings)))
+        self.log(f"epoch {epoch:3d}/{self.options.epochs}  loss {train_loss:.4g}  "
+                 f"train {100 * train_acc:5.1f} %  test {100 * test_acc:5.1f} %  "
+                 f"({seconds:.1f} s)")

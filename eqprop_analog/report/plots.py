@@ -5,6 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def plain(text: str) -> str:
+    """``text`` shown as written: matplotlib reads what stands between two ``$`` as mathematics,
+    and fails where that is not valid mathtext, so every ``$`` is escaped (a dataset's name may
+    hold some)."""
+    return text.replace("$", r"\$")
+
+
 def plot_curves(history: list[dict], path: str | Path, title: str = "") -> Path:
     """Loss and accuracy per epoch, train and test, side by side."""
     # a Figure with its own Agg canvas: no pyplot, so a user's interactive backend is left alone
@@ -24,7 +31,7 @@ def plot_curves(history: list[dict], path: str | Path, title: str = "") -> Path:
         ax.grid(alpha=0.3)
         ax.legend()
     if title:
-        fig.suptitle(title)
+        fig.suptitle(plain(title))
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)
@@ -43,7 +50,7 @@ def plot_bias(rows: list[dict], path: str | Path, title: str = "") -> Path:
     betas = [r["beta"] for r in rows]
     for kind, marker in (("one-sided", "o"), ("symmetric", "s")):
         ax.loglog(betas, [r[kind] for r in rows], marker=marker, label=kind)
-    ax.set(xlabel="beta", ylabel="relative error of the EP gradient", title=title)
+    ax.set(xlabel="beta", ylabel="relative error of the EP gradient", title=plain(title))
     ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels of a short decade overlap
     ax.grid(alpha=0.3, which="both")
     ax.legend()

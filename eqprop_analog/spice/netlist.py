@@ -1,4 +1,5 @@
-"""Deterministic, readable SPICE netlists of a LayeredNetwork, and reading conductances back.
+"""Deterministic, readable SPICE netlists of a LayeredNetwork and its weight map (reading them back:
+:mod:`eqprop_analog.spice.readback`).
 
 Resistors are written as resistances, and in exported netlists each carries its exact conductance
 in an inline comment (``$ G=...``), since 1/(1/G) is not always G in floating point. The diode model
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from eqprop_analog.circuit.layered import Element, LayeredNetwork
-from eqprop_analog.circuit.topology import ElementNets, check_topology, element_nets
+from eqprop_analog.circuit.topology import check_topology, element_nets
 from eqprop_analog.errors import ConfigError
 from eqprop_analog.files import atomic_write_text
 
@@ -81,11 +82,22 @@ def resistor_lines(network: LayeredNetwork, conductances: tuple[np.ndarray, ...]
     return lines
 
 
+def spice_title(text: str) -> str:
+    """``text`` made safe as a netlist's title line: one line of printable ASCII (every other
+    character becomes ``?``, runs of white space one space), never starting with a dot. A title
+    built from a user's string (a dataset's file name) can then neither end the line and start a
+    ``.control`` block nor be read as a card."""
+    words = "".join(c if c.isascii() and c.isprintable() else "?" if not c.isspace() else " "
+                    for c in text).split()
+    title = " ".join(words) or "eqprop-analog network"
+    return f"title {title}" if title.startswith(".") else title
+
+
 def header_lines(network: LayeredNetwork, title: str) -> list[str]:
     spec = network.spec
     d = spec.diode
     lines = [
-        title,
+        spice_title(title),
         f"* eqprop-analog layered resistive network, layers {'-'.join(map(str, spec.layers))}",
         f"* input gain {number(spec.input_gain)} V, conductances in [{number(spec.g_min)}, "
         f"{number(spec.g_max)}] S, bias rails +/-{number(spec.bias_rail)} V, neuron {spec.neuron}",
@@ -180,65 +192,3 @@ def write_weight_map(path: str | os.PathLike, network: LayeredNetwork,
         writer.writerow({**row, "conductance": repr(row["conductance"])})
     atomic_write_text(path, buffer.getvalue())
     return Path(path)
-
-
-# nets of each element letter, after its name (X: up to its subcircuit, F and H: then a source)
-_NET_COUNT = {"R": 2, "C": 2, "L": 2, "D": 2, "V": 2, "I": 2, "B": 2, "F": 2, "H": 2, "E": 4,
-              "G": 4}
-
-
-def netlist_elements(text: str) -> list[ElementNets]:
-    """``(name, kind, nets)`` of every top-level element of netlist text, for the topology check:
-    the title line, comments, dot cards and subcircuit bodies are skipped. The kind is the
-    element's letter (a behavioural source ``B`` of a current is ``I``), for a subcircuit
-    instance ``X:<subcircuit>``."""
-    elements: list[ElementNets] = []
-    depth = 0
-    for line in text.splitlines()[1:]:
-        words = line.split("$")[0].split(";")[0].split()
-        if not words or words[0].startswith("*"):
-            continue
-        head = words[0].lower()
-        if head == ".subckt":
-            depth += 1
-        elif head == ".ends":
-            depth = max(0, depth - 1)
-        if depth or head.startswith(".") or head.startswith("+"):
-            continue
-        letter = words[0][0].upper()
-        if letter == "X":
-            args = [w for w in words[1:] if "=" not in w and w.lower() != "params:"]
-            if len(args) < 2:
-                raise ConfigError(f"netlist line {line.strip()!r} names no subcircuit")
-            elements.append((words[0], f"X:{args[-1].upper()}", tuple(args[:-1])))
-            continue
-        nets = tuple(words[1:1 + _NET_COUNT.get(letter, 2)])
-        if letter == "B" and any(w.upper().startswith("I=") for w in words[3:]):
-            letter = "I"
-        elements.append((words[0], letter, nets))
-    return elements
-
-
-def read_conductances(text: str, network: LayeredNetwork) -> tuple[np.ndarray, ...]:
-    """Recover the crossbar conductances of ``network`` from netlist text: the exact value of the
-    ``$ G=`` comment where there is one, else 1/R. The netlist's topology is checked first."""
-    check_topology(netlist_elements(text), "the netlist", network.output_nets)
-    values: dict[str, float] = {}
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) >= 4 and parts[0].upper().startswith("R_L"):
-            exact = parts[5][2:] if len(parts) == 6 and parts[5].startswith("G=") else None
-            try:
-                values[parts[0].upper()] = float(exact) if exact else 1.0 / float(parts[3])
-            except (ValueError, ZeroDivisionError):
-                raise ConfigError(f"cannot read the conductance of {parts[0]} from {line.strip()!r}; "
-                                  "write resistances as plain numbers of ohms") from None
-    out = []
-    for names in network.resistor_names:
-        missing = [n for n in names.flat if n not in values]
-        if missing:
-            raise ConfigError(f"netlist lacks {len(missing)} crossbar resistors (first: {missing[0]}); "
-                              "was it exported for a network of other layer sizes?")
-        out.append(np.vectorize(values.__getitem__, otypes=[float])(names))
-    return tuple(out)
-

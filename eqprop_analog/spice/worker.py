@@ -74,7 +74,7 @@ class NgspiceProcess:
     The child is a plain Python process talking over a socket pair, not a multiprocessing spawn, so
     user scripts need no ``if __name__ == "__main__"`` guard."""
 
-    def __init__(self, library_path: str | None = None, timeout: float = 3600.0) -> None:
+    def __init__(self, library_path: str | None = None, timeout: float = 120.0) -> None:
         self.library_path = library_path or find_library()
         self.timeout = timeout
         self._process: subprocess.Popen | None = None
@@ -110,14 +110,18 @@ class NgspiceProcess:
         lines = self._stderr.read().decode(errors="replace").strip().splitlines()
         return " | ".join(lines[-3:])
 
-    def _receive(self, analysis: str, batch: int | None = None):
+    def _receive(self, analysis: str, batch: int | None = None, timeout: float | None = None):
         conn, process = self._conn, self._process
         assert conn is not None and process is not None, "the child was started before"
+        timeout = self.timeout if timeout is None else timeout
         try:
-            if not conn.poll(self.timeout):
+            if not conn.poll(timeout):
+                # hung (stopped, deadlocked or far too slow): killed, a new one starts next time
+                process.kill()
                 self.close()
-                raise SpiceError(f"no answer within {self.timeout:g} s; the process was stopped",
-                                 analysis=analysis, batch=batch)
+                raise SpiceError(f"no answer within {round(timeout, 1):g} s; the ngspice process "
+                                 "was killed and will be restarted", analysis=analysis,
+                                 batch=batch, lost_process=True)
             return conn.recv()
         except (EOFError, OSError, ConnectionError):
             try:
@@ -127,22 +131,24 @@ class NgspiceProcess:
             output = self._child_stderr()
             self.close()
             raise SpiceError(f"the ngspice process died (exit code {code})", analysis=analysis,
-                             batch=batch, ngspice_output=output) from None
+                             batch=batch, ngspice_output=output, lost_process=True) from None
 
     def dc_sweep(self, netlist: str, source: str, n_points: int, vectors: tuple[str, ...], *,
-                 batch: int | None = None) -> np.ndarray:
+                 batch: int | None = None, timeout: float | None = None) -> np.ndarray:
         """Load ``netlist``, sweep ``source`` over 0..n_points-1 and return the vectors, shape
-        (n_points, len(vectors))."""
+        (n_points, len(vectors)); wait ``timeout`` seconds for the answer (default: the process's
+        own) before killing the process."""
         if self._process is None or self._process.poll() is not None:
             self.close()
             self._start()
         assert self._conn is not None
         try:
             self._conn.send((netlist, source, n_points, tuple(vectors)))
-            reply = self._receive("dc", batch)
+            reply = self._receive("dc", batch, timeout)
         except (OSError, ConnectionError):
             self.close()
-            raise SpiceError("the ngspice process died", analysis="dc", batch=batch) from None
+            raise SpiceError("the ngspice process died", analysis="dc", batch=batch,
+                             lost_process=True) from None
         except BaseException:
             # interrupted mid-request: the child's late answer must never be read as the next one
             self.close()

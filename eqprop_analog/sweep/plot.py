@@ -5,30 +5,30 @@ with the spread over seeds as error bars."""
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
 from eqprop_analog.errors import DataError
-from eqprop_analog.sweep.results import METRICS
+from eqprop_analog.report.plots import plain
+from eqprop_analog.sweep.results import METRICS, read_table
 
 
-def read_results(path: str | Path) -> tuple[list[dict], list[str]]:
+def read_results(path: str | Path, metric: str = "test_accuracy") -> tuple[list[dict], list[str]]:
     """Successful rows and the swept options (the columns between status and seed)."""
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"results table {path} does not exist")
-    with open(path, newline="") as fh:
-        reader = csv.DictReader(fh)
-        columns = reader.fieldnames or []
-        rows = [row for row in reader if row.get("status") == "ok"]
-    if "status" not in columns or "seed" not in columns:
-        raise DataError(f"{path} is not a sweep results table (no status and seed columns)")
+    columns, rows = read_table(path)
+    rows = [row for row in rows if row["status"] == "ok"]
     swept = list(columns[columns.index("status") + 1:columns.index("seed")])
     if not rows:
         raise DataError(f"{path} holds no successful run to plot")
+    if not swept:
+        raise DataError(f"{path} has no swept option to plot against")
+    for row in rows:
+        if _number(row.get(metric, "")) is None:
+            raise DataError(f"{path}: run {row['run_id']} has no numeric {metric} "
+                            f"({row.get(metric)!r})")
     return rows, swept
 
 
@@ -38,7 +38,7 @@ def plot_sweep(results: str | Path, out: str | Path, metric: str = "test_accurac
 
     if metric not in METRICS:
         raise DataError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
-    rows, swept = read_results(results)
+    rows, swept = read_results(results, metric)
     figure = Figure(figsize=(4.2 * len(swept), 3.4), layout="constrained")
     axes = figure.subplots(1, len(swept), squeeze=False)[0]
     for ax, option in zip(axes, swept):
@@ -49,8 +49,8 @@ def plot_sweep(results: str | Path, out: str | Path, metric: str = "test_accurac
             subset = [r for r in rows if lines is None or r[lines] == label]
             xs, means, spreads = _points(subset, option, metric)
             ax.errorbar(xs, means, yerr=spreads, marker="o", capsize=3,
-                        label=f"{lines} = {label}" if lines else None)
-        ax.set_xlabel(option)
+                        label=plain(f"{lines} = {label}") if lines else None)
+        ax.set_xlabel(plain(option))
         ax.set_ylabel(metric.replace("_", " "))
         if lines:
             ax.legend(fontsize="small")
@@ -70,7 +70,7 @@ def _points(rows: list[dict], option: str, metric: str):
         means.append(np.mean(per_seed))
         spreads.append(np.std(per_seed))
     numeric = all(_number(v) is not None for v in values)
-    xs = [_number(v) for v in values] if numeric else values
+    xs = [_number(v) for v in values] if numeric else [plain(v) for v in values]
     return xs, means, spreads
 
 

@@ -7,7 +7,8 @@ import csv
 import io
 from pathlib import Path
 
-from eqprop_analog.files import atomic_write_text
+from eqprop_analog.errors import DataError
+from eqprop_analog.files import atomic_write_text, read_user_text
 
 METRICS = ("test_accuracy", "best_test_accuracy", "train_accuracy", "test_loss", "train_loss",
            "epochs", "seconds")
@@ -22,18 +23,52 @@ class ResultsTable:
         self.columns = ("run_id", "status", *swept, "seed", *METRICS, "error")
         self.rows: list[dict] = []
         if self.path.exists():
-            with open(self.path, newline="") as fh:
-                self.rows = list(csv.DictReader(fh))
+            columns, self.rows = read_table(self.path)
+            if tuple(columns) != self.columns:
+                raise DataError(f"{self.path} holds the results of another sweep (columns "
+                                f"{', '.join(columns)}); give this sweep another --out")
 
     def done(self) -> set[str]:
         """Run ids already recorded, succeeded or failed."""
         return {row["run_id"] for row in self.rows}
 
+    def drop_failed(self) -> int:
+        """Forget the failed runs, so that they run again; return how many there were."""
+        kept = [row for row in self.rows if row["status"] == "ok"]
+        dropped, self.rows = len(self.rows) - len(kept), kept
+        if dropped:
+            self._write()
+        return dropped
+
     def append(self, row: dict) -> None:
         self.rows.append({k: row.get(k, "") for k in self.columns})
+        self._write()
+
+    def _write(self) -> None:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=self.columns, lineterminator="\n",
                                 extrasaction="ignore")
         writer.writeheader()
         writer.writerows(self.rows)
         atomic_write_text(self.path, buffer.getvalue())
+
+
+def read_table(path: Path) -> tuple[list[str], list[dict]]:
+    """The columns and rows of a results table, or a DataError saying why it cannot be read."""
+    text = read_user_text(path, "results table")
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        columns = list(reader.fieldnames or [])
+        rows = list(reader)
+    except csv.Error as exc:
+        raise DataError(f"{path} is not a readable CSV file: {exc}") from None
+    if "run_id" not in columns or "status" not in columns or "seed" not in columns:
+        raise DataError(f"{path} is not a sweep results table (no run_id, status and seed "
+                        "columns)")
+    for number, row in enumerate(rows, start=2):
+        # DictReader gathers a long row's extra cells under None and fills a short one with None
+        cells = len(columns) + len(row.get(None, [])) - sum(v is None for v in row.values())
+        if cells != len(columns):
+            raise DataError(f"{path} line {number} has {cells} cells, not {len(columns)}: the "
+                            "table is damaged")
+    return columns, rows

@@ -15,7 +15,7 @@ from eqprop_analog.sweep.results import METRICS, ResultsTable
 from eqprop_analog.sweep.spec import RunPoint, SweepSpec
 
 RESULTS = "results.csv"
-_WORKER_ENGINES: dict = {}  # per worker process: (engine name, reltol) -> engine
+_WORKER_ENGINES: dict = {}  # per worker process: (engine name, reltol, timeout) -> engine
 
 
 def run_id(spec: SweepSpec, point: RunPoint) -> str:
@@ -32,9 +32,10 @@ def run_point(config: RunConfig, run_dir: str) -> dict:
     from eqprop_analog.run import train
 
     try:
-        key = (config.engine, config.reltol)
+        key = (config.engine, config.reltol, config.spice_timeout)
         if key not in _WORKER_ENGINES:
-            _WORKER_ENGINES[key] = make_engine(config.engine, reltol=config.reltol)
+            _WORKER_ENGINES[key] = make_engine(config.engine, reltol=config.reltol,
+                                               timeout=config.spice_timeout)
         resume = (Path(run_dir) / CHECKPOINT).exists()
         summary = train(config, run_dir, resume=resume, engine=_WORKER_ENGINES[key],
                         progress=False, log=lambda *args: None)
@@ -44,15 +45,19 @@ def run_point(config: RunConfig, run_dir: str) -> dict:
 
 
 def run_sweep(spec: SweepSpec, out_dir: str | Path, *, workers: int = 2,
-              scheduler: str | None = None, log: Callable[[str], None] = print) -> ResultsTable:
+              scheduler: str | None = None, retry_failed: bool = False,
+              log: Callable[[str], None] = print) -> ResultsTable:
     """Run every point of ``spec`` not yet in ``out_dir``'s results table, appending each row as
-    soon as its run ends. Runs write their folders under ``out_dir/runs`` (on a real cluster that
-    folder must be shared with the workers)."""
+    soon as its run ends; with ``retry_failed`` the runs recorded as failed run again (a run
+    resumes from its own checkpoint if it has one). Runs write their folders under
+    ``out_dir/runs`` (on a real cluster that folder must be shared with the workers)."""
     from dask.distributed import Client, LocalCluster, as_completed
 
     out_dir = Path(out_dir)
     (out_dir / "runs").mkdir(parents=True, exist_ok=True)
     table = ResultsTable(out_dir / RESULTS, spec.swept)
+    if retry_failed:
+        log(f"sweep: {table.drop_failed()} failed runs to run again")
     points = spec.points()
     todo = [(run_id(spec, p), p) for p in points]
     todo = [(rid, p) for rid, p in todo if rid not in table.done()]

@@ -68,17 +68,31 @@ class SweepSpec:
         return apply_overrides(self.base, {**self.fixed, **point.values})
 
 
+MAX_RUNS = 100_000  # a sweep file that expands to more runs is a mistake, not a plan
+HEAD_KEYS = ("base", "seeds", "samples")
+
+
 def load_sweep(path: str | Path) -> SweepSpec:
-    """Read and check a sweep file."""
+    """Read and check a sweep file: its tables, that every value it names is a valid value of its
+    option, and that no run appears twice."""
     path = Path(path)
     data = read_toml(path, "sweep file")
     unknown = set(data) - {"sweep", "fixed", "grid", "random"}
     if unknown:
         raise ConfigError(f"unknown table(s) {', '.join(sorted(unknown))} in {path}; use [sweep], "
                           "[fixed], [grid] or [random]")
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{name} in {path} must be a table [{name}], got {table!r}")
     head = data.get("sweep", {})
+    extra = sorted(set(head) - set(HEAD_KEYS))
+    if extra:
+        raise ConfigError(f"[sweep] {extra[0]!r} is not a sweep setting; use "
+                          f"{', '.join(HEAD_KEYS)}")
     base = RunConfig()
     if "base" in head:
+        if not isinstance(head["base"], str) or not head["base"]:
+            raise ConfigError(f"[sweep] base must be the path of a run config, got {head['base']!r}")
         base = load_config((path.parent / head["base"]).resolve())
     fixed, grid, random = data.get("fixed", {}), data.get("grid", {}), data.get("random", {})
     for table, name in ((fixed, "fixed"), (grid, "grid"), (random, "random")):
@@ -89,20 +103,44 @@ def load_sweep(path: str | Path) -> SweepSpec:
                 raise ConfigError(f"[{name}] {key!r} is not a run option")
     if bool(grid) == bool(random):
         raise ConfigError(f"{path} needs exactly one of [grid] and [random]")
+    for key, value in fixed.items():
+        _check_value("fixed", key, value)
     for key, values in grid.items():
         if not isinstance(values, list) or not values:
             raise ConfigError(f"[grid] {key} must be a non-empty list of values")
+        _check_distinct(f"[grid] {key}", [_check_value("grid", key, v) for v in values])
     for key, spec in random.items():
         _check_distribution(key, spec)
     seeds = head.get("seeds", [0])
     if not isinstance(seeds, list) or not seeds or not all(
             isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
         raise ConfigError("[sweep] seeds must be a non-empty list of non-negative integers")
+    _check_distinct("[sweep] seeds", seeds)
     samples = head.get("samples", 10)
-    if random and (not isinstance(samples, int) or samples < 1):
-        raise ConfigError("[sweep] samples must be a positive integer")
-    # the points' own values are checked when each runs: a run that fails is recorded as failed
+    if random and (not isinstance(samples, int) or isinstance(samples, bool) or samples < 1):
+        raise ConfigError(f"[sweep] samples must be a positive integer, got {samples!r}")
+    runs = len(seeds) * (math.prod(len(v) for v in grid.values()) if grid else samples)
+    if runs > MAX_RUNS:
+        raise ConfigError(f"{path} describes {runs} runs, more than {MAX_RUNS}; split it or "
+                          "sweep fewer values")
+    # combinations of values are checked when each point runs: one that fails is recorded failed
     return SweepSpec(base, fixed, grid, random, tuple(seeds), samples)
+
+
+def _check_value(table: str, key: str, value):
+    """The option's canonical value, or a ConfigError naming the table and the option."""
+    try:
+        return OPTIONS[key].check(value)
+    except ConfigError as exc:
+        raise ConfigError(f"[{table}] {exc}") from None
+
+
+def _check_distinct(what: str, values: list) -> None:
+    seen = set()
+    for value in values:
+        if value in seen:
+            raise ConfigError(f"{what} lists {value!r} twice: every run would be made twice")
+        seen.add(value)
 
 
 def _check_distribution(key: str, spec) -> None:
@@ -112,8 +150,18 @@ def _check_distribution(key: str, spec) -> None:
     (kind, values), = spec.items()
     if not isinstance(values, list) or not values:
         raise ConfigError(f"[random] {key}: {kind} needs a list")
-    if kind != "choice" and (len(values) != 2 or not values[0] < values[1]
-                             or (kind == "log_uniform" and values[0] <= 0)):
+    if kind == "choice":
+        _check_distinct(f"[random] {key} choice", [_check_value("random", key, v) for v in values])
+        return
+    if OPTIONS[key].kind is not float:
+        raise ConfigError(f"[random] {key}: {kind} draws real numbers, and {key} is not a real "
+                          "number option; use {choice = [...]}")
+    for value in values:
+        if isinstance(value, (list, str, bool)) or value is None:
+            raise ConfigError(f"[random] {key}: {kind} needs [low, high] of numbers, got "
+                              f"{value!r}")
+        _check_value("random", key, value)
+    if len(values) != 2 or not values[0] < values[1] or (kind == "log_uniform" and values[0] <= 0):
         raise ConfigError(f"[random] {key}: {kind} needs [low, high] with low < high"
                           + (" and low > 0" if kind == "log_uniform" else ""))
 

@@ -1,0 +1,285 @@
+"""Bad input never ends in a traceback: every rejected value of every option, on every command
+and in a config file, and every kind of input file empty, binary, truncated or a folder, ends
+with one line on stderr and exit status 2."""
+
+import shutil
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eqprop_analog import cli
+from eqprop_analog.circuit.layered import LayeredNetwork
+from eqprop_analog.circuit.spec import CircuitSpec
+from eqprop_analog.config import OPTIONS
+from eqprop_analog.errors import ConfigError, DataError
+from eqprop_analog.spice.netlist import netlist_text, write_netlist
+from eqprop_analog.spice.readback import read_conductances, read_weight_map
+from eqprop_analog.sweep.results import ResultsTable
+
+# flag texts a careless or hostile user types: words, non-finite, huge, tiny, signs, empty lists
+TEXTS = ("abc", "nan", "inf", "-inf", "1e300", "-1e300", "1e-300", "-1", "0", "", " ", "1.5",
+         "none", "1,,2", "0x10", "1e", "\x00", "é")
+# values a TOML file can hold that no option takes, or takes only within its range
+TOML_VALUES = ('"abc"', "nan", "inf", "-inf", "1e300", "1e-300", "-1", "0", "1979-05-27",
+               "07:32:00", "[]", '[1, "a"]', "{a = 1}", "true", '"none"', '""')
+
+
+def rejected(name: str, text: str) -> bool:
+    """Whether the option table refuses ``text`` for option ``name`` on its own."""
+    spec = OPTIONS[name]
+    try:
+        spec.check(spec.parse(text))
+    except ConfigError:
+        return True
+    return False
+
+
+def run(argv: list[str], capsys) -> tuple[int, str]:
+    try:
+        code = cli.main(argv)
+    except SystemExit as exc:  # argparse's own errors
+        code = exc.code
+    return code, capsys.readouterr().err
+
+
+def one_line_error(code, err: str) -> str | None:
+    """None if this is one clean error line with exit 2, else what is wrong."""
+    lines = err.strip().splitlines()
+    if code != 2 or "Traceback" in err or len(lines) != 1 or \
+            not lines[0].startswith("eqprop-analog: error: "):
+        return f"exit {code}, stderr {err!r}"
+    return None
+
+
+COMMANDS = {
+    "train": (cli.train_options(), ["train", "--dataset", "xor", "--engine", "native",
+                                    "--hidden", "2", "--epochs", "1", "--no-progress"]),
+    "compile": (cli.compile_options(), ["compile", "--layers", "2,3,2"]),
+    "gradcheck": (cli.gradcheck_options(), ["gradcheck", "--layers", "2,3,2", "--engine",
+                                            "native"]),
+}
+
+
+@pytest.mark.parametrize("command, name", [(c, n) for c, (names, _) in COMMANDS.items()
+                                           for n in names])
+def test_every_rejected_flag_value_is_one_line(command, name, capsys, tmp_path):
+    base = COMMANDS[command][1] + (["-o", str(tmp_path / "n.cir")] if command == "compile" else
+                                   ["--out", str(tmp_path / "run")] if command == "train" else [])
+    spec = OPTIONS[name]
+    texts = ["abc"] if spec.kind is bool else [t for t in TEXTS if rejected(name, t)]
+    assert texts, f"no bad value found for {name}"
+    failures = []
+    for text in texts:
+        code, err = run(base + [spec.flag, text], capsys)
+        problem = one_line_error(code, err)
+        if problem:
+            failures.append(f"{spec.flag} {text!r}: {problem}")
+    assert not failures, failures
+    assert not (tmp_path / "run").exists() and not (tmp_path / "n.cir").exists()
+
+
+@pytest.mark.parametrize("name", list(OPTIONS))
+def test_every_rejected_config_value_is_one_line(name, capsys, tmp_path):
+    config = tmp_path / "c.toml"
+    failures = []
+    tried = 0
+    for literal in TOML_VALUES:
+        value = tomllib.loads(f"v = {literal}")["v"]
+        try:
+            OPTIONS[name].check(value)
+            continue  # a value this option takes
+        except ConfigError:
+            tried += 1
+        config.write_text(f"[{OPTIONS[name].section}]\n{name} = {literal}\n")
+        code, err = run(["compile", "--layers", "2,3,2", "-o", str(tmp_path / "n.cir"),
+                         "--config", str(config)], capsys)
+        problem = one_line_error(code, err)
+        if problem or name not in err:
+            failures.append(f"{name} = {literal}: {problem or err}")
+    assert tried and not failures, failures
+
+
+def test_a_bad_fixed_value_in_a_sweep_is_one_line(capsys, tmp_path):
+    failures = []
+    for name, spec in OPTIONS.items():
+        if name == "seed":
+            continue
+        for literal in ("nan", "1e300", '"abc"', "1979-05-27"):
+            value = tomllib.loads(f"v = {literal}")["v"]
+            try:
+                spec.check(value)
+                continue
+            except ConfigError:
+                pass
+            sweep = tmp_path / "s.toml"
+            sweep.write_text(f"[fixed]\n{name} = {literal}\n[grid]\nepochs = [1]\n")
+            code, err = run(["sweep", str(sweep)], capsys)
+            if one_line_error(code, err) or name not in err:
+                failures.append(f"{name} = {literal}: {err!r}")
+    assert not failures, failures
+    assert not (tmp_path / "s-results").exists()
+
+
+# -- damaged input files ----------------------------------------------------------------------------
+def damaged(path: Path, good: bytes, damage: str) -> Path:
+    """``path`` made into a damaged version of ``good``."""
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+    if damage == "folder":
+        path.mkdir()
+    else:
+        path.write_bytes({"empty": b"", "binary": bytes(range(256)) * 8,
+                          "truncated": good[:len(good) // 2], "nul": good[:20] + b"\x00" +
+                          good[20:]}[damage])
+    return path
+
+
+DAMAGES = ("empty", "binary", "truncated", "nul", "folder")
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """A finished one-epoch run folder (native engine): its config.toml and checkpoint.npz."""
+    folder = tmp_path_factory.mktemp("finished") / "run"
+    assert cli.main(["train", "--dataset", "xor", "--engine", "native", "--hidden", "2",
+                     "--epochs", "1", "--no-progress", "--out", str(folder)]) == 0
+    return folder
+
+
+def dataset_csv() -> bytes:
+    rng = np.random.default_rng(0)
+    rows = [f"{a:.3f},{b:.3f},{int(a > b)}" for a, b in rng.uniform(0, 1, (20, 2))]
+    return ("x1,x2,label\n" + "\n".join(rows) + "\n").encode()
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+@pytest.mark.parametrize("kind", ["config", "sweep", "dataset", "checkpoint", "run config",
+                                  "results"])
+def test_a_damaged_input_file_is_one_line(kind, damage, finished_run, tmp_path, capsys):
+    if kind in ("checkpoint", "run config"):
+        run_dir = tmp_path / "run"
+        shutil.copytree(finished_run, run_dir)
+        name = "checkpoint.npz" if kind == "checkpoint" else "config.toml"
+        damaged(run_dir / name, (finished_run / name).read_bytes(), damage)
+        argv = ["train", "--resume", str(run_dir), "--epochs", "2", "--no-progress"]
+    elif kind == "config":
+        path = damaged(tmp_path / "c.toml", b'[training]\nepochs = 1\ndataset = "xor"\n', damage)
+        argv = ["compile", "--layers", "2,3,2", "-o", str(tmp_path / "n.cir"), "--config",
+                str(path)]
+    elif kind == "sweep":
+        path = damaged(tmp_path / "s.toml", b'[fixed]\nepochs = 1\n[grid]\nlr = [1e-8, 2e-8]\n',
+                       damage)
+        argv = ["sweep", str(path)]
+    elif kind == "dataset":
+        path = damaged(tmp_path / "d.csv", dataset_csv(), damage)
+        argv = ["train", "--dataset", str(path), "--engine", "native", "--hidden", "2",
+                "--epochs", "1", "--no-progress", "--out", str(tmp_path / "run")]
+    else:
+        good = (b"run_id,status,lr,seed,test_accuracy,best_test_accuracy,train_accuracy,"
+                b"test_loss,train_loss,epochs,seconds,error\n"
+                b"a1,ok,1e-08,0,0.5,0.5,0.5,0.7,0.7,1,0.1,\nb2,ok,2e-08,0,0.6,0.6,0.6,0.6,0.6,1,0.1,\n")
+        path = damaged(tmp_path / "results.csv", good, damage)
+        argv = ["sweep-plot", str(path), "-o", str(tmp_path / "p.png")]
+    code, err = run(argv, capsys)
+    if code == 0:  # a cut that leaves a valid, shorter file; an empty config sets nothing
+        assert (kind, damage) in {("dataset", "truncated"), ("config", "truncated"),
+                                  ("config", "empty")}, err
+        return
+    assert one_line_error(code, err) is None, err
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_damaged_results_table_is_refused_before_a_sweep_resumes(damage, tmp_path):
+    table = ResultsTable(tmp_path / "results.csv", ("lr",))
+    table.append({"run_id": "abc", "status": "ok", "lr": 1e-8, "seed": 0, "test_accuracy": 0.5})
+    table.append({"run_id": "def", "status": "failed", "lr": 2e-8, "seed": 0, "error": "x"})
+    good = table.path.read_bytes()
+    back = ResultsTable(table.path, ("lr",))  # the good table reads back
+    assert back.done() == {"abc", "def"} and back.rows[0]["lr"] == "1e-08"
+    with pytest.raises(DataError):
+        ResultsTable(damaged(table.path, good, damage), ("lr",))
+
+
+@pytest.fixture
+def small_network():
+    network = LayeredNetwork(CircuitSpec(layers=(2, 3, 2)))
+    return network, network.initial_conductances(np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_damaged_conductance_file_is_one_clear_error(damage, small_network, tmp_path):
+    network, g = small_network
+    _, weights = write_netlist(tmp_path / "n.cir", network, g)
+    good = weights.read_bytes()
+    for a, b in zip(read_weight_map(weights, network), g):  # the good file reads back exactly
+        assert np.array_equal(a, b)
+    with pytest.raises(DataError, match="conductance file"):
+        read_weight_map(damaged(weights, good, damage), network)
+
+
+@pytest.mark.parametrize("edit, words", [
+    (lambda rows: rows[:-1], "lacks 1"),
+    (lambda rows: rows + rows[-1:], "listed twice"),
+    (lambda rows: rows + ["R_L9_000_000,9,0,0,a,b,1e-6"], "not a crossbar element"),
+    (lambda rows: rows[:-1] + [rows[-1].rsplit(",", 1)[0] + ",-1e-6"], "finite number"),
+    (lambda rows: rows[:-1] + [rows[-1].rsplit(",", 1)[0] + ",nan"], "finite number"),
+    (lambda rows: rows[:-1] + [rows[-1] + ",1"], "cells of its header"),
+    (lambda rows: rows[:-1] + [rows[-1].split(",", 1)[0]], "cells of its header"),
+])
+def test_a_conductance_file_is_read_strictly(edit, words, small_network, tmp_path):
+    network, g = small_network
+    _, weights = write_netlist(tmp_path / "n.cir", network, g)
+    rows = weights.read_text().splitlines()
+    weights.write_text("\n".join([rows[0]] + edit(rows[1:])) + "\n")
+    with pytest.raises(DataError, match=words):
+        read_weight_map(weights, network)
+
+
+@pytest.mark.parametrize("cut", [0.0, 0.3, 0.6, 0.95])
+def test_a_truncated_netlist_is_refused(cut, small_network):
+    network, g = small_network
+    text = netlist_text(network, g)
+    with pytest.raises((ConfigError, DataError)):
+        read_conductances(text[:int(cut * len(text))], network)
+
+
+@pytest.mark.parametrize("name", [n for n in cli.train_options() if OPTIONS[n].kind is not bool])
+def test_every_accepted_extreme_value_trains_or_is_one_line(name, capsys, tmp_path):
+    """Values the table takes on their own (tiny, huge, zero, negative) either train or end in
+    one line (refused with the other options, or failing in the solver): never a traceback."""
+    failures = []
+    for i, text in enumerate(t for t in TEXTS if not rejected(name, t)):
+        code, err = run(COMMANDS["train"][1] + ["--out", str(tmp_path / str(i)),
+                                                OPTIONS[name].flag, text], capsys)
+        if code != 0 and one_line_error(code, err):
+            failures.append(f"{OPTIONS[name].flag} {text!r}: {one_line_error(code, err)}")
+    assert not failures, failures
+
+
+@pytest.mark.parametrize("argv", [
+    ["compile", "-o", "n.cir", "--layers", text] for text in
+    ("", "a", "0,2", "2", "1e9,2", "-1,2", "2,,2", "2.5,2", "99999999999999999999,2")] + [
+    ["gradcheck", "--engine", "native", "--layers", "2,,2"],
+    ["gradcheck", "--engine", "native", "--batch", "0"],
+    ["gradcheck", "--engine", "native", "--batch", "1000000000"],
+    ["gradcheck", "--engine", "native", "--batch", "nan"],
+    ["gradcheck", "--engine", "native", "--reference", "exact"],
+    ["sweep", "missing.toml"],
+    ["sweep", "s.toml", "--workers", "0"],
+    ["sweep", "s.toml", "--workers", "100000"],
+    ["sweep-plot", "missing.csv"],
+    ["sweep-plot", "r.csv", "--metric", "bogus"],
+    ["train", "--resume", "nowhere"],
+    ["train", "--config", "c.toml", "--resume", "nowhere"],
+    ["train", "--unknown-flag", "1"],
+    ["bogus-command"],
+    [],
+])
+def test_every_rejected_command_argument_is_one_line(argv, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, err = run(argv, capsys)
+    assert one_line_error(code, err) is None, (argv, err)
