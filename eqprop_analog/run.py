@@ -20,6 +20,8 @@ from eqprop_analog.learning.trainer import Trainer
 
 CONFIG_FILE = "config.toml"
 RESUME_OPTIONS = ("epochs", "spice_timeout")  # what a resumed run may change
+# options added after runs' config.toml files were first written: missing there, they default
+ADDED_SINCE = ("spice_timeout",)
 
 
 def build_trainer(config: RunConfig, data: Dataset, engine: Engine, run_dir: str | Path, *,
@@ -68,8 +70,9 @@ def resume_config(run_dir: Path, overrides: dict) -> RunConfig:
     if not (run_dir / CHECKPOINT).is_file():
         raise ConfigError(f"{run_dir} has no {CHECKPOINT} to resume from")
     data = read_toml(run_dir / CONFIG_FILE, "the run's config")
-    # the run wrote every option: one missing means the file was cut or edited
-    missing = [n for n, spec in OPTIONS.items() if n not in data.get(spec.section, {})]
+    # the run wrote every option it knew: one missing means the file was cut or edited
+    missing = [n for n, spec in OPTIONS.items()
+               if n not in data.get(spec.section, {}) and n not in ADDED_SINCE]
     if missing:
         raise ConfigError(f"{run_dir / CONFIG_FILE} lacks {len(missing)} options (first: "
                           f"[{OPTIONS[missing[0]].section}] {missing[0]}); the run wrote them "

@@ -187,3 +187,16 @@ def test_ideal_diode_network_trains_on_the_native_engine(tmp_path):
     assert summary["test_accuracy"] >= 0.9
     assert (tmp_path / "network.weights.csv").is_file()
     assert not (tmp_path / "network.cir").exists()  # ideal diodes have no SPICE model
+
+
+def test_a_run_written_before_an_option_existed_resumes(tmp_path):
+    from eqprop_analog.run import CONFIG_FILE, resume_config
+
+    config = replace(load_config(CONFIGS / "xor.toml"), epochs=1, engine="native")
+    train(config, tmp_path, log=quiet)
+    path = tmp_path / CONFIG_FILE
+    path.write_text("".join(line for line in path.read_text().splitlines(True)
+                            if not line.startswith("spice_timeout")))
+    resumed = resume_config(tmp_path, {"epochs": 2})
+    assert resumed == replace(config, epochs=2)
+    assert train(resumed, tmp_path, resume=True, log=quiet)["epochs"] == 2
