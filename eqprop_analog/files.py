@@ -3,6 +3,8 @@ and files written so that a reader, or a run killed mid-write, never sees half a
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 from pathlib import Path
 
@@ -26,6 +28,25 @@ def read_user_text(path: str | os.PathLike, what: str,
     if "\x00" in text:
         raise error(f"{what} {path} is not a text file (it holds NUL bytes)")
     return text
+
+
+def read_user_csv(path: str | os.PathLike, what: str) -> tuple[list[str], list[dict]]:
+    """The header and the rows (dicts by column) of a CSV file a user names, every row with as
+    many cells as the header; anything else is a one-line DataError."""
+    text = read_user_text(path, what)
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        columns = list(reader.fieldnames or [])
+        rows = list(reader)
+    except csv.Error as exc:
+        raise DataError(f"{what} {path} is not a readable CSV file: {exc}") from None
+    for number, row in enumerate(rows, start=2):
+        # DictReader gathers a long row's extra cells under None and fills a short one with None
+        cells = len(columns) + len(row.get(None, [])) - sum(v is None for v in row.values())
+        if cells != len(columns):
+            raise DataError(f"{what} {path} line {number} has {cells} cells, not the "
+                            f"{len(columns)} of its header")
+    return columns, rows
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

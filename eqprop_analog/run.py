@@ -70,6 +70,7 @@ def resume_config(run_dir: Path, overrides: dict) -> RunConfig:
     if not (run_dir / CHECKPOINT).is_file():
         raise ConfigError(f"{run_dir} has no {CHECKPOINT} to resume from")
     data = read_toml(run_dir / CONFIG_FILE, "the run's config")
+    config = config_from_mapping(data)  # its tables checked first
     # the run wrote every option it knew: one missing means the file was cut or edited
     missing = [n for n, spec in OPTIONS.items()
                if n not in data.get(spec.section, {}) and n not in ADDED_SINCE]
@@ -77,9 +78,9 @@ def resume_config(run_dir: Path, overrides: dict) -> RunConfig:
         raise ConfigError(f"{run_dir / CONFIG_FILE} lacks {len(missing)} options (first: "
                           f"[{OPTIONS[missing[0]].section}] {missing[0]}); the run wrote them "
                           "all, so the file is damaged")
-    config = config_from_mapping(data)
     changed = sorted(set(overrides) - set(RESUME_OPTIONS))
     if changed:
-        raise ConfigError(f"--resume continues a run as configured; only --epochs and "
-                          f"--spice-timeout may change, not {', '.join(changed)}")
+        may = " and ".join(OPTIONS[n].flag for n in RESUME_OPTIONS)
+        raise ConfigError(f"--resume continues a run as configured; only {may} may change, "
+                          f"not {', '.join(changed)}")
     return replace(config, **overrides)

@@ -227,8 +227,8 @@ def test_a_damaged_conductance_file_is_one_clear_error(damage, small_network, tm
     (lambda rows: rows + ["R_L9_000_000,9,0,0,a,b,1e-6"], "not a crossbar element"),
     (lambda rows: rows[:-1] + [rows[-1].rsplit(",", 1)[0] + ",-1e-6"], "finite number"),
     (lambda rows: rows[:-1] + [rows[-1].rsplit(",", 1)[0] + ",nan"], "finite number"),
-    (lambda rows: rows[:-1] + [rows[-1] + ",1"], "cells of its header"),
-    (lambda rows: rows[:-1] + [rows[-1].split(",", 1)[0]], "cells of its header"),
+    (lambda rows: rows[:-1] + [rows[-1] + ",1"], "of its header"),
+    (lambda rows: rows[:-1] + [rows[-1].split(",", 1)[0]], "of its header"),
 ])
 def test_a_conductance_file_is_read_strictly(edit, words, small_network, tmp_path):
     network, g = small_network

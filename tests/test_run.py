@@ -200,3 +200,15 @@ def test_a_run_written_before_an_option_existed_resumes(tmp_path):
     resumed = resume_config(tmp_path, {"epochs": 2})
     assert resumed == replace(config, epochs=2)
     assert train(resumed, tmp_path, resume=True, log=quiet)["epochs"] == 2
+
+
+@pytest.mark.parametrize("text", ["training = 5\n", "[training]\nepochs = 1\n"])
+def test_a_run_config_in_the_wrong_shape_is_refused_on_resume(text, tmp_path):
+    from eqprop_analog.errors import ConfigError
+    from eqprop_analog.run import CONFIG_FILE, resume_config
+
+    train(replace(load_config(CONFIGS / "xor.toml"), epochs=1, engine="native"), tmp_path,
+          log=quiet)
+    (tmp_path / CONFIG_FILE).write_text(text)
+    with pytest.raises(ConfigError):
+        resume_config(tmp_path, {"epochs": 2})

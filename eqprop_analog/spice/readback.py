@@ -4,8 +4,6 @@ conductances measured on a chip). A file handed in is data: it is parsed, never 
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import os
 from pathlib import Path
@@ -15,7 +13,7 @@ import numpy as np
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.circuit.topology import ElementNets, check_topology
 from eqprop_analog.errors import ConfigError, DataError
-from eqprop_analog.files import read_user_text
+from eqprop_analog.files import read_user_csv
 
 # nets of each element letter, after its name (X: up to its subcircuit, F and H: then a source)
 _NET_COUNT = {"R": 2, "C": 2, "L": 2, "D": 2, "V": 2, "I": 2, "B": 2, "F": 2, "H": 2, "E": 4,
@@ -84,23 +82,14 @@ def read_weight_map(path: str | os.PathLike, network: LayeredNetwork) -> tuple[n
     strict: an unknown, repeated or missing element, or a value that is not a finite positive
     number, is a one-line error naming the element."""
     path = Path(path)
-    text = read_user_text(path, "conductance file")
-    try:
-        reader = csv.DictReader(io.StringIO(text))
-        columns = reader.fieldnames or []
-        rows = list(reader)
-    except csv.Error as exc:
-        raise DataError(f"conductance file {path} is not a readable CSV file: {exc}") from None
+    columns, rows = read_user_csv(path, "conductance file")
     if "element" not in columns or "conductance" not in columns:
         raise DataError(f"conductance file {path} needs the columns element and conductance")
     where = {str(name).upper(): (l, index) for l, names in enumerate(network.resistor_names)
              for index, name in np.ndenumerate(names)}
     out = [np.full(shape, np.nan) for shape in network.shapes]
     for line, row in enumerate(rows, start=2):
-        name, value = row.get("element"), row.get("conductance")
-        if name is None or value is None or None in row:
-            raise DataError(f"conductance file {path} line {line} does not have the "
-                            f"{len(columns)} cells of its header")
+        name, value = row["element"], row["conductance"]
         if name.strip().upper() not in where:
             raise DataError(f"conductance file {path} line {line}: {name!r} is not a crossbar "
                             f"element of the {'-'.join(map(str, network.spec.layers))} network")

@@ -8,7 +8,7 @@ import io
 from pathlib import Path
 
 from eqprop_analog.errors import DataError
-from eqprop_analog.files import atomic_write_text, read_user_text
+from eqprop_analog.files import atomic_write_text, read_user_csv
 
 METRICS = ("test_accuracy", "best_test_accuracy", "train_accuracy", "test_loss", "train_loss",
            "epochs", "seconds")
@@ -55,20 +55,8 @@ class ResultsTable:
 
 def read_table(path: Path) -> tuple[list[str], list[dict]]:
     """The columns and rows of a results table, or a DataError saying why it cannot be read."""
-    text = read_user_text(path, "results table")
-    try:
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        columns = list(reader.fieldnames or [])
-        rows = list(reader)
-    except csv.Error as exc:
-        raise DataError(f"{path} is not a readable CSV file: {exc}") from None
+    columns, rows = read_user_csv(path, "results table")
     if "run_id" not in columns or "status" not in columns or "seed" not in columns:
         raise DataError(f"{path} is not a sweep results table (no run_id, status and seed "
                         "columns)")
-    for number, row in enumerate(rows, start=2):
-        # DictReader gathers a long row's extra cells under None and fills a short one with None
-        cells = len(columns) + len(row.get(None, [])) - sum(v is None for v in row.values())
-        if cells != len(columns):
-            raise DataError(f"{path} line {number} has {cells} cells, not {len(columns)}: the "
-                            "table is damaged")
     return columns, rows
