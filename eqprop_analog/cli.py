@@ -1,4 +1,5 @@
-"""Command-line interface: ``eqprop-analog train | compile | gradcheck | sweep | sweep-plot``."""
+"""Command-line interface: ``eqprop-analog train | compile | gradcheck | verify | sweep |
+sweep-plot``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import numpy as np
 
 from eqprop_analog.errors import ConfigError, EqpropError, SolverError
 from eqprop_analog.threads import limit_threads
+
+STATEMENTS = ("gdu", "rbp", "bias", "cep", "asymmetry")  # eqprop_analog.theory.<statement>
 
 
 def _numbers(text: str, kind: type, what: str) -> tuple:
@@ -37,6 +40,17 @@ def _count(high: int):
             raise argparse.ArgumentTypeError(f"expected an integer from 1 to {high}, got {text!r}")
         return value
     return parse
+
+
+def _positive(text: str) -> float:
+    """An argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (np.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return value
 
 
 class _Parser(argparse.ArgumentParser):
@@ -128,6 +142,24 @@ def build_parser() -> argparse.ArgumentParser:
     grad.add_argument("--plot", help="with --sweep: write the log-log plot of error against beta")
     grad.add_argument("--json", action="store_true")
     _option_flags(grad, gradcheck_options())
+
+    verify = sub.add_parser("verify", help="check a statement of the seed theory on a circuit; "
+                            "writes figures and verify.json")
+    verify.add_argument("statement", choices=STATEMENTS, help="gdu: discrete-time EP = BPTT; "
+                        "rbp: EP = recurrent backprop in continuous time (ngspice transient); "
+                        "bias: estimator bias against beta and in training; cep: continual EP; "
+                        "asymmetry: EP with non-reciprocal amplifiers")
+    verify.add_argument("--config", help="TOML file whose [circuit] table gives the circuit")
+    verify.add_argument("--layers", default="4,8,8,3", help="the circuit's layer sizes")
+    verify.add_argument("--engine", choices=("ngspice", "native"), default="ngspice",
+                        help="engine of the steady states, where the statement takes one")
+    verify.add_argument("--beta", type=_positive, help="nudging strength in S (default: the "
+                        "statement's own)")
+    verify.add_argument("--out", help="folder for the figures and verify.json (default "
+                        "verify-<statement>)")
+    verify.add_argument("--quick", action="store_true", help="smaller sweeps: seconds, not "
+                        "minutes (the test suite's size)")
+    verify.add_argument("--json", action="store_true", help="end with one JSON line of results")
 
     sweep = sub.add_parser("sweep", help="many runs over a grid or random draws of options, on "
                            "Dask workers; resumes where a killed sweep stopped")
@@ -290,6 +322,31 @@ def cmd_gradcheck(args) -> int:
     return 0
 
 
+# -- verify -----------------------------------------------------------------------------------------
+def cmd_verify(args) -> int:
+    import importlib
+
+    from eqprop_analog.theory.verify import VerifyRequest
+
+    layers = _numbers(args.layers, int, "--layers")
+    out = Path(args.out or f"verify-{args.statement}")
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; give a folder")
+    # with --json, stdout ends with the JSON line: progress goes to stderr
+    log = (lambda line: print(line, file=sys.stderr)) if args.json else print
+    request = VerifyRequest(_base_config(args), layers, args.engine, args.beta, out, args.quick,
+                            log)
+    out.mkdir(parents=True, exist_ok=True)
+    verdict = importlib.import_module(f"eqprop_analog.theory.{args.statement}").run(request)
+    path = verdict.write(out)
+    print("\n".join(verdict.table), file=sys.stderr if args.json else sys.stdout)
+    print(f"wrote {path} and {len(verdict.figures)} figures in {out}",
+          file=sys.stderr if args.json else sys.stdout)
+    if args.json:
+        print(json.dumps(json.loads(path.read_text())))
+    return 0
+
+
 # -- sweep ------------------------------------------------------------------------------------------
 def cmd_sweep(args) -> int:
     from eqprop_analog.sweep.runner import run_sweep
@@ -316,7 +373,7 @@ def cmd_sweep_plot(args) -> int:
 
 
 COMMANDS = {"train": cmd_train, "compile": cmd_compile, "gradcheck": cmd_gradcheck,
-            "sweep": cmd_sweep, "sweep-plot": cmd_sweep_plot}
+            "verify": cmd_verify, "sweep": cmd_sweep, "sweep-plot": cmd_sweep_plot}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -94,6 +94,12 @@ class RunConfig:
     amplifier_open_loop_gain: float | None = option(
         "circuit", float, None, "finite open-loop gain A0 of the amplifiers (ngspice only)",
         low=0, low_open=True, high=1e12, none="ideal amplifiers")
+    amplifier_backward_ratio: float = option(
+        "circuit", float, 1.0, "backward current gain of the amplifiers over their forward voltage "
+        "gain (1: reciprocal; ngspice only)", low=0, low_open=True, high=1e3)
+    node_capacitance: float = option("circuit", float, 1e-10, "capacitance of every free node to "
+                                     "ground, for transient analyses (verify rbp)", unit="F",
+                                     low=0, low_open=True, high=1.0)
     differential_outputs: bool = option("circuit", bool, False,
                                         "read each output as a pair of nodes")
     ideal_diodes: bool = option("circuit", bool, False, "ideal diodes (native engine only; set "
@@ -202,6 +208,7 @@ class RunConfig:
             diode=DiodeModel(self.diode_is, self.diode_n, self.diode_rs), bias_rail=self.bias_rail,
             amplifier_gain=self.amplifier_gain,
             amplifier_open_loop_gain=self.amplifier_open_loop_gain,
+            amplifier_backward_ratio=self.amplifier_backward_ratio,
             differential_outputs=self.differential_outputs,
             ideal_diodes=self.ideal_diodes, wire_resistance=self.wire_resistance,
             diode_spread=self.diode_spread, diode_spread_seed=self.seed)

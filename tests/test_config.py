@@ -25,7 +25,8 @@ CHANGED = dict(
     hidden=(7, 5), input_gain=2.5, g_min=2e-7, g_max=5e-5, init_low=3e-7, init_high=4e-5,
     neuron="clamp", signed_weights="differential-pairs", relu_bias=0.3, clamp_low=-0.4,
     clamp_high=0.6, diode_is=2e-12, diode_n=1.5, diode_rs=10.0, diode_spread=0.1, bias_rail=0.9,
-    amplifier_gain=None, amplifier_open_loop_gain=None, differential_outputs=True,
+    amplifier_gain=None, amplifier_open_loop_gain=None, amplifier_backward_ratio=1.0,
+    node_capacitance=2e-12, differential_outputs=True,
     ideal_diodes=False, wire_resistance=3.0, dataset='od"d\\name\n.csv', epochs=3, batch_size=5,
     beta=2e-6, estimator="one-sided", nudging="current", cost="squared-error", softmax_gain=10.0,
     target_high=0.3, target_low=-0.2, lr=(1e-8, 2e-8, 3e-8), lr_decay=0.5, seed=7,
@@ -43,9 +44,11 @@ def test_every_option_is_a_declared_field_in_one_table():
 @pytest.mark.parametrize("amplifier", [None, 3.0])
 def test_round_trip_through_toml_keeps_every_option(tmp_path, amplifier):
     config = apply_overrides(RunConfig(), {**CHANGED, "amplifier_gain": amplifier,
-                                           "amplifier_open_loop_gain": amplifier and 50.0})
-    # all but ideal_diodes (refused with differential pairs) and, in one case, the amplifiers
-    assert sum(getattr(config, n) != getattr(RunConfig(), n) for n in OPTIONS) >= len(OPTIONS) - 2
+                                           "amplifier_open_loop_gain": amplifier and 50.0,
+                                           "amplifier_backward_ratio": amplifier and 1.5 or 1.0})
+    # all but ideal_diodes (refused with differential pairs) and, in one case, the amplifiers'
+    # open-loop gain and backward ratio
+    assert sum(getattr(config, n) != getattr(RunConfig(), n) for n in OPTIONS) >= len(OPTIONS) - 3
     path = tmp_path / "config.toml"
     path.write_text(config_to_toml(config))
     assert load_config(path) == config

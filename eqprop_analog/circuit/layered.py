@@ -226,8 +226,11 @@ class LayeredNetwork:
         spec = self.spec
         if spec.amplifier_gain is None and not spec.pairs:
             return []
-        parameters = (() if spec.amplifier_open_loop_gain is None
-                      else (("open_loop", spec.amplifier_open_loop_gain),))
+        parameters: tuple[tuple[str, float], ...] = ()
+        if spec.amplifier_open_loop_gain is not None:
+            parameters += (("open_loop", spec.amplifier_open_loop_gain),)
+        if spec.amplifier_backward_ratio != 1.0:
+            parameters += (("backward", spec.amplifier_backward_ratio),)
         gain = spec.amplifier_gain or 1.0
         if spec.pairs:
             return [Element(f"X_A{tag}", "X", (unit + "p", unit + "n", unit + "a"), gain,

@@ -74,7 +74,8 @@ class CircuitSpec:
     With ``amplifier_gain`` set, each hidden node drives the next crossbar through a bidirectional
     amplifier: voltage gain a forward and current gain a backward, which keeps an energy function.
     A finite ``amplifier_open_loop_gain`` A0 lowers the forward gain to a / (1 + a / A0) (an op-amp
-    stage) while the backward gain stays a (ngspice only).
+    stage) while the backward gain stays a; ``amplifier_backward_ratio`` r makes the backward gain
+    r a (ngspice only). Either breaks the energy function, as real amplifiers do.
 
     ``ideal_diodes`` replaces the Shockley diodes by ideal ones (no turn-on voltage: relu units are
     held at or above ``relu_bias`` exactly), the limit of deep resistive networks; only the native
@@ -101,6 +102,7 @@ class CircuitSpec:
     bias_rail: float = 1.0
     amplifier_gain: float | None = None
     amplifier_open_loop_gain: float | None = None  # None: ideal amplifiers
+    amplifier_backward_ratio: float = 1.0  # backward current gain / a
     differential_outputs: bool = False
     ideal_diodes: bool = False
     wire_resistance: float = 0.0
@@ -143,6 +145,10 @@ class CircuitSpec:
             _require(self.amplifier_open_loop_gain > 0, "amplifier_open_loop_gain must be > 0")
             _require(self.amplifier_gain is not None,
                      "amplifier_open_loop_gain needs amplifiers (set amplifier_gain)")
+        _finite("amplifier_backward_ratio", self.amplifier_backward_ratio)
+        _require(self.amplifier_backward_ratio > 0, "amplifier_backward_ratio must be > 0")
+        _require(self.amplifier_backward_ratio == 1.0 or self.amplifier_gain is not None
+                 or self.pairs, "amplifier_backward_ratio needs amplifiers (set amplifier_gain)")
         _require(self.signed_weights in SIGNED_WEIGHTS, "signed_weights must be one of "
                  f"{', '.join(SIGNED_WEIGHTS)}, got {self.signed_weights!r}")
         _require(not (self.pairs and self.ideal_diodes),
@@ -160,6 +166,11 @@ class CircuitSpec:
     def paired_outputs(self) -> bool:
         """Whether each output is read as the difference of a pair of nodes."""
         return self.differential_outputs or self.pairs
+
+    @property
+    def reciprocal(self) -> bool:
+        """Whether the amplifiers keep the circuit's energy function (ideal and reciprocal)."""
+        return self.amplifier_open_loop_gain is None and self.amplifier_backward_ratio == 1.0
 
     @property
     def forward_gain(self) -> float:

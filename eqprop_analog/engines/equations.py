@@ -53,10 +53,10 @@ class NativeCircuit:
     def __init__(self, network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
                  dtype: torch.dtype = torch.float64) -> None:
         spec = network.spec
-        if spec.wire_resistance or spec.amplifier_open_loop_gain is not None:
+        if spec.wire_resistance or not spec.reciprocal:
             raise ConfigError("the native engine models ideal wires and amplifiers; set "
-                              "wire_resistance = 0 and no amplifier_open_loop_gain, or use the "
-                              "ngspice engine")
+                              "wire_resistance = 0, no amplifier_open_loop_gain and "
+                              "amplifier_backward_ratio = 1, or use the ngspice engine")
         self.network = network
         self.dtype = dtype
         self.pairs = spec.pairs
@@ -80,7 +80,8 @@ class NativeCircuit:
             for l, f in enumerate(self.feedback):
                 self.conductance[l] = self.conductance[l] + f
         self.half_conductance = [0.5 * c for c in self.conductance]
-        self.rail_energy = sum(0.5 * float((rails * rails) @ g[-2:].sum(1)) for g in self.g)
+        # a tensor, differentiable in the conductances (the theory's models differentiate E)
+        self.rail_energy = sum(0.5 * ((rails * rails) @ g[-2:].sum(1)) for g in self.g)
         self.output_diagonal = torch.diag(self.conductance[-1])
         first = ((self.gain * self.g[1][:-2] if self.pairs else self.couplings[0])
                  if self.n_layers > 1 else None)

@@ -81,6 +81,27 @@ def held(values: np.ndarray, n_phases: int) -> tuple[np.ndarray, np.ndarray]:
     return points, np.repeat(values, 2)
 
 
+def output_signals(network: LayeredNetwork) -> list[str]:
+    """SPICE expressions of the output signals: node voltages, or differences of the pairs."""
+    out = network.output_nets
+    if network.spec.paired_outputs:
+        return [f"(V({out[2 * k]})-V({out[2 * k + 1]}))" for k in range(network.spec.n_outputs)]
+    return [f"V({net})" for net in out]
+
+
+def nudge_sources(network: LayeredNetwork, currents: list[str]) -> list[str]:
+    """Behavioural current sources that inject ``currents[k]`` into output signal k (into the +
+    node of a pair and out of its - node)."""
+    out, lines = network.output_nets, []
+    for k, current in enumerate(currents):
+        if network.spec.paired_outputs:
+            lines.append(f"B_NUDGE_{k}P {GROUND} {out[2 * k]} I={current}")
+            lines.append(f"B_NUDGE_{k}N {out[2 * k + 1]} {GROUND} I={current}")
+        else:
+            lines.append(f"B_NUDGE_{k} {GROUND} {out[k]} I={current}")
+    return lines
+
+
 class NgspiceEngine:
     """Solves free and nudged steady states with ngspice (in a child process, see
     :class:`~eqprop_analog.spice.worker.NgspiceProcess`)."""
@@ -105,7 +126,6 @@ class NgspiceEngine:
                 lines.append(f"E_IN_{tag}N {m} {GROUND} {p} {GROUND} -1")
         if not any(b != 0 for b in betas):
             return lines
-        out = network.output_nets
         n_out = network.spec.n_outputs
         points = np.arange(len(x) * n_phases)
         if fixed_currents is not None:  # (points, n_out): current into each readout
@@ -116,19 +136,10 @@ class NgspiceEngine:
             for k in range(n_out):
                 lines.append(f"B_TARGET_{k} target_{k} {GROUND} "
                              f"V={pwl(*held(phases.targets[:, k], n_phases))}")
-            if network.spec.paired_outputs:
-                signals = [f"(V({out[2 * k]})-V({out[2 * k + 1]}))" for k in range(n_out)]
-            else:
-                signals = [f"V({out[k]})" for k in range(n_out)]
             currents = phases.cost.current_expressions(
-                signals, [f"V(target_{k})" for k in range(n_out)], "V(nudge_beta)")
-        for k, current in enumerate(currents):
-            if network.spec.paired_outputs:
-                lines.append(f"B_NUDGE_{k}P {GROUND} {out[2 * k]} I={current}")
-                lines.append(f"B_NUDGE_{k}N {out[2 * k + 1]} {GROUND} I={current}")
-            else:
-                lines.append(f"B_NUDGE_{k} {GROUND} {out[k]} I={current}")
-        return lines
+                output_signals(network), [f"V(target_{k})" for k in range(n_out)],
+                "V(nudge_beta)")
+        return lines + nudge_sources(network, currents)
 
     def _sweep(self, network, conductances, x, betas, phases, fixed_currents, batch_index):
         stimulus = self._stimulus(network, x, betas, phases, fixed_currents)

@@ -19,7 +19,7 @@ from eqprop_analog.engines.base import Solution
 from eqprop_analog.errors import ConfigError
 
 EstimatorKind = Literal["symmetric", "one-sided", "random-sign"]
-ESTIMATORS = ("symmetric", "one-sided", "random-sign")
+ESTIMATORS: tuple[EstimatorKind, ...] = ("symmetric", "one-sided", "random-sign")
 
 
 def energy_gradient_difference(network: LayeredNetwork, features: np.ndarray, free_a: np.ndarray,

@@ -3,6 +3,7 @@ same engine (ngspice by default)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,7 +11,7 @@ import numpy as np
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.engines.base import Engine, NudgingMode, Phases
 from eqprop_analog.engines.nudging import Cost
-from eqprop_analog.learning.estimators import EPEstimator
+from eqprop_analog.learning.estimators import EPEstimator, EstimatorKind
 
 
 def batch_loss(engine: Engine, network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
@@ -90,14 +91,17 @@ def per_layer(estimate: tuple[np.ndarray, ...], reference: tuple[np.ndarray, ...
 def bias_against_beta(engine: Engine, network: LayeredNetwork,
                       conductances: tuple[np.ndarray, ...], features: np.ndarray, cost: Cost,
                       targets: np.ndarray, reference: tuple[np.ndarray, ...],
-                      betas: list[float], nudging: NudgingMode = "exact") -> list[dict]:
-    """Relative error of the one-sided and the symmetric estimators at each beta."""
+                      betas: list[float], nudging: NudgingMode = "exact",
+                      kinds: tuple[EstimatorKind, ...] = ("one-sided", "symmetric"),
+                      rng: np.random.Generator | None = None) -> list[dict]:
+    """Relative error of each estimator in ``kinds`` at each beta (random sign: one draw of the
+    sign per beta from ``rng``)."""
     rows = []
     for beta in betas:
         row = {"beta": beta}
-        for kind in ("one-sided", "symmetric"):
+        for kind in kinds:
             estimate = ep_gradient(engine, network, conductances, features, cost, targets,
-                                   EPEstimator(kind, beta), nudging)
+                                   EPEstimator(kind, beta), nudging, rng)
             row[kind] = Comparison.of(estimate, reference).relative_error
         rows.append(row)
     return rows
@@ -105,4 +109,12 @@ def bias_against_beta(engine: Engine, network: LayeredNetwork,
 
 def fitted_order(rows: list[dict], kind: str) -> float:
     """Slope of log(error) against log(beta): 1 for one-sided, 2 for symmetric."""
-    return float(np.polyfit(np.log([r["beta"] for r in rows]), np.log([r[kind] for r in rows]), 1)[0])
+    return log_log_slope([r["beta"] for r in rows], [r[kind] for r in rows])
+
+
+def log_log_slope(x: Sequence[float], y: Sequence[float]) -> float:
+    """Slope of the least-squares line through (log x, log y): the order of y in x."""
+    xs, ys = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if len(xs) < 2 or not (np.all(xs > 0) and np.all(ys > 0)):
+        raise ValueError("a log-log slope needs at least two points with positive values")
+    return float(np.polyfit(np.log(xs), np.log(ys), 1)[0])

@@ -12,15 +12,31 @@ def plain(text: str) -> str:
     return text.replace("$", r"\$")
 
 
-def plot_curves(history: list[dict], path: str | Path, title: str = "") -> Path:
-    """Loss and accuracy per epoch, train and test, side by side."""
-    # a Figure with its own Agg canvas: no pyplot, so a user's interactive backend is left alone
+def new_figure(width: float, height: float):
+    """A matplotlib Figure (inches) with its own Agg canvas: no pyplot, so a user's interactive
+    backend is left alone."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    epochs = [h["epoch"] for h in history]
-    fig = Figure(figsize=(9, 3.5))
+    fig = Figure(figsize=(width, height))
     FigureCanvasAgg(fig)
+    return fig
+
+
+def save_figure(fig, path: str | Path, title: str = "") -> Path:
+    """Title (shown as written), tight layout, PNG at 110 dpi."""
+    if title:
+        fig.suptitle(plain(title))
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def plot_curves(history: list[dict], path: str | Path, title: str = "") -> Path:
+    """Loss and accuracy per epoch, train and test, side by side."""
+    epochs = [h["epoch"] for h in history]
+    fig = new_figure(9, 3.5)
     ax_loss, ax_acc = fig.subplots(1, 2)
     for split in ("train", "test"):
         ax_loss.plot(epochs, [h[f"{split}_loss"] for h in history], marker="o", label=split)
@@ -30,22 +46,14 @@ def plot_curves(history: list[dict], path: str | Path, title: str = "") -> Path:
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
         ax.legend()
-    if title:
-        fig.suptitle(plain(title))
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    return path
+    return save_figure(fig, path, title)
 
 
 def plot_bias(rows: list[dict], path: str | Path, title: str = "") -> Path:
     """Relative error of the one-sided and symmetric EP estimates against beta, log-log."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
     from matplotlib.ticker import NullFormatter
 
-    fig = Figure(figsize=(5, 4))
-    FigureCanvasAgg(fig)
+    fig = new_figure(5, 4)
     ax = fig.subplots()
     betas = [r["beta"] for r in rows]
     for kind, marker in (("one-sided", "o"), ("symmetric", "s")):
@@ -54,7 +62,4 @@ def plot_bias(rows: list[dict], path: str | Path, title: str = "") -> Path:
     ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels of a short decade overlap
     ax.grid(alpha=0.3, which="both")
     ax.legend()
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    return path
+    return save_figure(fig, path)

@@ -110,20 +110,40 @@ class NgspiceSession:
         """Sweep ``source`` over 0, 1, ..., n_points - 1; return the vectors, shape (n_points, n)."""
         try:
             self._command(f"dc {source.lower()} 0 {n_points - 1} 1", "dc")
-            plot = self._ffi.string(self._lib.ngSpice_CurPlot()).decode()
-            out = np.empty((n_points, len(vectors)))
-            for k, name in enumerate(vectors):
-                info = self._lib.ngGet_Vec_Info(f"{plot}.{name.lower()}".encode())
-                if info == self._ffi.NULL or info.v_realdata == self._ffi.NULL:
-                    raise SpiceError(f"no vector {name!r} after the sweep", analysis="dc",
-                                     ngspice_output=self._messages())
-                if info.v_length != n_points:
-                    raise SpiceError(f"the sweep stopped after {info.v_length} of {n_points} points",
-                                     analysis="dc", ngspice_output=self._messages())
-                out[:, k] = np.frombuffer(self._ffi.buffer(info.v_realdata, n_points * 8),
-                                          dtype=np.float64)
-            return out
+            values = self._read(tuple(vectors), "dc")
+            if len(values) != n_points:
+                raise SpiceError(f"the sweep stopped after {len(values)} of {n_points} points",
+                                 analysis="dc", ngspice_output=self._messages())
+            return values
         finally:
-            if not self.exit_requested:
-                # results of earlier runs slow every later command down and hold memory
-                self._lib.ngSpice_Command(b"destroy all")
+            self._forget()
+
+    def transient(self, step: float, stop: float, vectors: tuple[str, ...]) -> np.ndarray:
+        """A transient from the operating point to ``stop`` seconds, time steps at most ``step``;
+        return the time and the vectors at every time point ngspice took, shape (n_times, 1 + n)."""
+        try:
+            self._command(f"tran {step!r} {stop!r} 0 {step!r}", "tran")
+            return self._read(("time",) + tuple(vectors), "tran")
+        finally:
+            self._forget()
+
+    def _read(self, vectors: tuple[str, ...], analysis: str) -> np.ndarray:
+        """The current plot's vectors as the columns of one array."""
+        plot = self._ffi.string(self._lib.ngSpice_CurPlot()).decode()
+        columns = []
+        for name in vectors:
+            info = self._lib.ngGet_Vec_Info(f"{plot}.{name.lower()}".encode())
+            if info == self._ffi.NULL or info.v_realdata == self._ffi.NULL:
+                raise SpiceError(f"no vector {name!r} after the analysis", analysis=analysis,
+                                 ngspice_output=self._messages())
+            columns.append(np.frombuffer(self._ffi.buffer(info.v_realdata, info.v_length * 8),
+                                         dtype=np.float64).copy())
+        if len({len(c) for c in columns}) != 1:
+            raise SpiceError("the analysis returned vectors of different lengths",
+                             analysis=analysis, ngspice_output=self._messages())
+        return np.stack(columns, axis=1)
+
+    def _forget(self) -> None:
+        if not self.exit_requested:
+            # results of earlier runs slow every later command down and hold memory
+            self._lib.ngSpice_Command(b"destroy all")

@@ -52,11 +52,12 @@ def _serve(conn: Connection, library_path: str) -> None:
             return
         if request is None:
             return
-        netlist, source, n_points, vectors = request
+        analysis, netlist, arguments = request
         reply: tuple
         try:
             session.load(netlist)
-            reply = ("ok", session.dc_sweep(source, n_points, vectors))
+            run = session.dc_sweep if analysis == "dc" else session.transient
+            reply = ("ok", run(*arguments))
         except SpiceError as exc:
             reply = ("error", exc.reason, exc.ngspice_output)
         except Exception as exc:  # a bug on our side: report it in one line, keep serving
@@ -69,7 +70,7 @@ def _serve(conn: Connection, library_path: str) -> None:
 
 
 class NgspiceProcess:
-    """Runs DC sweeps in a child process that holds the only ngspice of that process.
+    """Runs DC sweeps and transients in a child process that holds the only ngspice of that process.
 
     The child is a plain Python process talking over a socket pair, not a multiprocessing spawn, so
     user scripts need no ``if __name__ == "__main__"`` guard."""
@@ -138,16 +139,27 @@ class NgspiceProcess:
         """Load ``netlist``, sweep ``source`` over 0..n_points-1 and return the vectors, shape
         (n_points, len(vectors)); wait ``timeout`` seconds for the answer (default: the process's
         own) before killing the process."""
+        return self._run("dc", netlist, (source, n_points, tuple(vectors)), batch, timeout)
+
+    def transient(self, netlist: str, step: float, stop: float, vectors: tuple[str, ...], *,
+                  timeout: float | None = None) -> np.ndarray:
+        """Load ``netlist`` and run a transient to ``stop`` seconds (steps at most ``step``);
+        return the time and the vectors at ngspice's time points, shape (n_times, 1 + n)."""
+        return self._run("tran", netlist, (float(step), float(stop), tuple(vectors)), None,
+                         timeout)
+
+    def _run(self, analysis: str, netlist: str, arguments: tuple, batch: int | None,
+             timeout: float | None) -> np.ndarray:
         if self._process is None or self._process.poll() is not None:
             self.close()
             self._start()
         assert self._conn is not None
         try:
-            self._conn.send((netlist, source, n_points, tuple(vectors)))
-            reply = self._receive("dc", batch, timeout)
+            self._conn.send((analysis, netlist, arguments))
+            reply = self._receive(analysis, batch, timeout)
         except (OSError, ConnectionError):
             self.close()
-            raise SpiceError("the ngspice process died", analysis="dc", batch=batch,
+            raise SpiceError("the ngspice process died", analysis=analysis, batch=batch,
                              lost_process=True) from None
         except BaseException:
             # interrupted mid-request: the child's late answer must never be read as the next one
@@ -157,7 +169,7 @@ class NgspiceProcess:
             self.close()
         if reply[0] == "ok":
             return reply[1]
-        raise SpiceError(reply[1], analysis="dc", batch=batch, ngspice_output=reply[2])
+        raise SpiceError(reply[1], analysis=analysis, batch=batch, ngspice_output=reply[2])
 
     def close(self) -> None:
         """Stop the child process (a later call starts a new one)."""

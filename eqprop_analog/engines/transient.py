@@ -1,0 +1,79 @@
+"""The nudged phase in time on ngspice: every free node gets a capacitance C to ground, the
+transient starts at the free operating point, and the nudging currents switch on at t = 0 (a ramp
+of ``rise`` seconds, far shorter than the circuit's fastest time constant). ngspice reports each
+node's voltage and its capacitor's current C dV/dt at its own time points."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from eqprop_analog.circuit.layered import GROUND, LayeredNetwork
+from eqprop_analog.engines.ngspice import nudge_sources, output_signals
+from eqprop_analog.engines.nudging import Cost
+from eqprop_analog.errors import ConfigError
+from eqprop_analog.spice.netlist import element_line, netlist_text, number
+from eqprop_analog.spice.worker import NgspiceProcess
+
+# Tight tolerances: the nudged motion is beta / G times the circuit's voltages, and its
+# derivative is the quantity read (measured: reltol 1e-6 leaves it 1e-3 off on these circuits)
+TRANSIENT_OPTIONS = {"reltol": 1e-8, "vntol": 1e-14, "abstol": 1e-20, "chgtol": 1e-24,
+                     "trtol": 1.0}
+SWITCH_NET = "nudge_on"
+
+
+@dataclass(frozen=True)
+class Transient:
+    """One sample's nudged phase: times (n_times,), voltages of the free nets and the current
+    into each free net's capacitor (n_times, n_free)."""
+
+    times: np.ndarray
+    voltages: np.ndarray
+    capacitor_currents: np.ndarray
+
+    def on(self, times: np.ndarray) -> Transient:
+        """The same, linearly interpolated on ``times``."""
+        def at(values: np.ndarray) -> np.ndarray:
+            return np.stack([np.interp(times, self.times, v) for v in values.T], axis=1)
+        return Transient(times, at(self.voltages), at(self.capacitor_currents))
+
+
+def capacitor_name(net: str) -> str:
+    return f"C_{net}".upper()
+
+
+def transient_netlist(network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
+                      features: np.ndarray, cost: Cost, targets: np.ndarray, beta: float,
+                      capacitance: float, rise: float) -> str:
+    """The netlist of one sample's nudged phase (``features`` and ``targets`` of one sample)."""
+    if not (np.isfinite(capacitance) and capacitance > 0):
+        raise ConfigError(f"node capacitance must be > 0 F, got {capacitance!r}")
+    free = network.free_nets
+    lines = [element_line(e) for e in network.input_elements(features[None])]
+    lines.append("* a capacitance on every free node")
+    lines += [f"{capacitor_name(n)} {n} {GROUND} {number(capacitance)}" for n in free]
+    lines.append(f"* the nudge, switched on at t = 0 over {number(rise)} s")
+    lines.append(f"V_NUDGE_ON {SWITCH_NET} {GROUND} PWL(0 0 {number(rise)} 1)")
+    strength = f"({number(beta)}*V({SWITCH_NET}))"
+    lines += nudge_sources(network, cost.current_expressions(
+        output_signals(network), [number(y) for y in targets], strength))
+    saved = [f"v({n})" for n in free] + [f"@{capacitor_name(n).lower()}[i]" for n in free]
+    lines += [".save " + " ".join(saved[i:i + 16]) for i in range(0, len(saved), 16)]
+    return netlist_text(network, conductances, title="eqprop-analog nudged transient",
+                        stimulus=lines, options=TRANSIENT_OPTIONS, annotate=False)
+
+
+def nudged_transient(process: NgspiceProcess, network: LayeredNetwork,
+                     conductances: tuple[np.ndarray, ...], features: np.ndarray, cost: Cost,
+                     targets: np.ndarray, beta: float, capacitance: float, stop: float,
+                     step: float, rise: float, timeout: float | None = None) -> Transient:
+    """Run one sample's nudged phase to ``stop`` seconds, time steps at most ``step``."""
+    text = transient_netlist(network, network.check_conductances(conductances),
+                             network.check_features(features[None])[0], cost, targets, beta,
+                             capacitance, rise)
+    free = network.free_nets
+    vectors = tuple(free) + tuple(f"@{capacitor_name(n).lower()}[i]" for n in free)
+    out = process.transient(text, step, stop, vectors, timeout=timeout)
+    n = len(free)
+    return Transient(out[:, 0], out[:, 1:1 + n], out[:, 1 + n:])

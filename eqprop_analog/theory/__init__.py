@@ -1,0 +1,8 @@
+"""The seeds' reference models and the checks of their statements on circuits (``verify``).
+
+- :mod:`.relmse`: the relative mean squared error between two processes (thesis part IV, eq. 2.14);
+- :mod:`.discrete`: discrete-time EP against BPTT, step by step (seed 000, Theorem 1);
+- :mod:`.fully_connected`: the seed's prototypical and energy-based layered models;
+- :mod:`.circuit_dynamics`: the explicit-Euler dynamics of a compiled circuit with node
+  capacitances, a model of the same kind built on the circuit's own co-content.
+"""
