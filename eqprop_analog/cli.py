@@ -112,6 +112,10 @@ def gradcheck_options() -> tuple[str, ...]:
                                                     "nudging", "seed")
 
 
+def verify_options() -> tuple[str, ...]:
+    return _names("circuit", but=("hidden",)) + ("spice_timeout", "nudging", "seed")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="eqprop-analog", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -151,8 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "asymmetry: EP with non-reciprocal amplifiers")
     verify.add_argument("--config", help="TOML file whose [circuit] table gives the circuit")
     verify.add_argument("--layers", default="4,8,8,3", help="the circuit's layer sizes")
-    verify.add_argument("--engine", choices=("ngspice", "native"), default="ngspice",
-                        help="engine of the steady states, where the statement takes one")
+    verify.add_argument("--engine", choices=("ngspice", "native"),
+                        help="run on this engine only (default: every engine the statement runs "
+                        "on: gdu and cep native, asymmetry ngspice, rbp and bias both)")
     verify.add_argument("--beta", type=_positive, help="nudging strength in S (default: the "
                         "statement's own)")
     verify.add_argument("--out", help="folder for the figures and verify.json (default "
@@ -160,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--quick", action="store_true", help="smaller sweeps: seconds, not "
                         "minutes (the test suite's size)")
     verify.add_argument("--json", action="store_true", help="end with one JSON line of results")
+    _option_flags(verify, verify_options())
 
     sweep = sub.add_parser("sweep", help="many runs over a grid or random draws of options, on "
                            "Dask workers; resumes where a killed sweep stopped")
@@ -326,6 +332,7 @@ def cmd_gradcheck(args) -> int:
 def cmd_verify(args) -> int:
     import importlib
 
+    from eqprop_analog.config import apply_overrides
     from eqprop_analog.theory.verify import VerifyRequest
 
     layers = _numbers(args.layers, int, "--layers")
@@ -334,8 +341,8 @@ def cmd_verify(args) -> int:
         raise ConfigError(f"--out {out} is a file; give a folder")
     # with --json, stdout ends with the JSON line: progress goes to stderr
     log = (lambda line: print(line, file=sys.stderr)) if args.json else print
-    request = VerifyRequest(_base_config(args), layers, args.engine, args.beta, out, args.quick,
-                            log)
+    config = apply_overrides(_base_config(args), _overrides(args, verify_options()))
+    request = VerifyRequest(config, layers, args.engine, args.beta, out, args.quick, log)
     out.mkdir(parents=True, exist_ok=True)
     verdict = importlib.import_module(f"eqprop_analog.theory.{args.statement}").run(request)
     path = verdict.write(out)

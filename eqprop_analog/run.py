@@ -21,7 +21,7 @@ from eqprop_analog.learning.trainer import Trainer
 CONFIG_FILE = "config.toml"
 RESUME_OPTIONS = ("epochs", "spice_timeout")  # what a resumed run may change
 # options added after runs' config.toml files were first written: missing there, they default
-ADDED_SINCE = ("spice_timeout",)
+ADDED_SINCE = ("spice_timeout", "amplifier_backward_ratio", "node_capacitance")
 
 
 def build_trainer(config: RunConfig, data: Dataset, engine: Engine, run_dir: str | Path, *,

@@ -190,13 +190,13 @@ def test_ideal_diode_network_trains_on_the_native_engine(tmp_path):
 
 
 def test_a_run_written_before_an_option_existed_resumes(tmp_path):
-    from eqprop_analog.run import CONFIG_FILE, resume_config
+    from eqprop_analog.run import ADDED_SINCE, CONFIG_FILE, resume_config
 
     config = replace(load_config(CONFIGS / "xor.toml"), epochs=1, engine="native")
     train(config, tmp_path, log=quiet)
     path = tmp_path / CONFIG_FILE
     path.write_text("".join(line for line in path.read_text().splitlines(True)
-                            if not line.startswith("spice_timeout")))
+                            if not line.startswith(ADDED_SINCE)))
     resumed = resume_config(tmp_path, {"epochs": 2})
     assert resumed == replace(config, epochs=2)
     assert train(resumed, tmp_path, resume=True, log=quiet)["epochs"] == 2

@@ -174,3 +174,20 @@ def test_failed_runs_run_again_with_retry_failed(tmp_path):
     after = rows(results)
     assert len(after) == 2 and all(r["status"] == "ok" for r in after)
     assert after[0] == finished and after[1]["run_id"] == rid
+
+
+def test_an_option_added_later_at_its_default_leaves_run_ids_as_they_were(tmp_path, monkeypatch):
+    """A sweep written by an earlier version (without some option) resumes: its runs keep their
+    ids. Setting the option away from its default does change them."""
+    from dataclasses import replace
+
+    from eqprop_analog.sweep import runner
+
+    spec = load_sweep(write_sweep(tmp_path, "[grid]\nlr = [[5e-9], [1e-8]]", "epochs = 1"))
+    now = [runner.run_id(spec, p) for p in spec.points()]
+    older = {k: v for k, v in runner.OPTIONS.items() if k != "node_capacitance"}
+    monkeypatch.setattr(runner, "OPTIONS", older)
+    assert [runner.run_id(spec, p) for p in spec.points()] == now
+    monkeypatch.undo()
+    changed = replace(spec, base=replace(spec.base, node_capacitance=2e-12))
+    assert not set(runner.run_id(changed, p) for p in spec.points()) & set(now)

@@ -2,11 +2,13 @@
 figures and verify.json, and one-line errors for bad input."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from eqprop_analog.cli import main
 from eqprop_analog.config import RunConfig
+from eqprop_analog.errors import ConfigError
 from eqprop_analog.theory import bias
 from eqprop_analog.theory.verify import VerifyRequest
 
@@ -24,12 +26,7 @@ def verify(capsys, tmp_path, statement, *flags):
 def test_gdu(capsys, tmp_path):
     result = verify(capsys, tmp_path, "gdu")
     assert {"relmse", "beta", "K"} <= set(result)
-    proto = result["by_beta"]["prototypical-1h"]
-    one_sided = {r["beta"]: r["relmse"] for r in proto["one-sided"]}
-    symmetric = {r["beta"]: r["relmse"] for r in proto["symmetric"]}
-    weights = [k for k in one_sided[0.1] if k.startswith("W")]
-    assert all(one_sided[0.01][w] < 0.02 for w in weights)
-    assert all(one_sided[0.1][w] >= 4 * symmetric[0.1][w] for w in weights)
+    assert set(result["relmse"]) == {"prototypical-1h", "energy-based-1h", "circuit"}
     for estimator, order in (("one-sided", 1), ("symmetric", 2)):
         assert all(abs(v - order) < 0.2 for v in result["orders"]["circuit"][estimator].values())
 
@@ -51,6 +48,16 @@ def test_rbp(capsys, tmp_path):
     assert result["truncation"]["ep"][-1] < 1e-2 < result["truncation"]["ep"][0]
 
 
+def test_rbp_on_the_native_engine_alone_with_the_nodes_capacitance(capsys, tmp_path):
+    result = verify(capsys, tmp_path, "rbp", "--engine", "native")
+    assert result["engine"] == "native" and "ngspice" not in result
+    assert max(result["relmse_neurons"].values()) < 1e-4
+    larger = verify(capsys, tmp_path / "c", "rbp", "--engine", "native",
+                    "--node-capacitance", "3e-10")
+    assert larger["node_capacitance"] == 3e-10
+    assert larger["t_end"] == pytest.approx(3 * result["t_end"], rel=1e-9)  # t = C / G
+
+
 @pytest.mark.ngspice
 def test_asymmetry(capsys, tmp_path):
     result = verify(capsys, tmp_path, "asymmetry", "--layers", "3,4,4,2")
@@ -70,15 +77,19 @@ def test_bias(capsys, tmp_path):
     assert set(result["training"]["estimators"]) == {"symmetric", "one-sided", "random-sign"}
 
 
-def test_bias_training_reads_finished_runs_back(tmp_path):
-    """A killed verify bias loses no run: a finished run's summary is read, not trained again."""
+def test_bias_training_reads_finished_runs_back_and_refuses_other_ones(tmp_path):
+    """A killed verify bias loses no run: a finished run is read back, not trained again; a run
+    folder that holds a run of other options is refused instead of being reported."""
     request = VerifyRequest(RunConfig(), (3, 4, 2), out=tmp_path, quick=True, log=lambda _: None)
+    bias.training(request)
     for kind in ("symmetric", "one-sided", "random-sign"):
-        run_dir = tmp_path / f"train-{kind}-seed0"
-        run_dir.mkdir()
-        (run_dir / "summary.json").write_text(json.dumps({"test_accuracy": 0.5}))
+        summary = tmp_path / f"train-{kind}-seed0" / "summary.json"
+        summary.write_text(json.dumps({**json.loads(summary.read_text()), "test_accuracy": 0.5}))
     table = bias.training(request)
     assert all(row["test_accuracy"] == [0.5] for row in table["estimators"].values())
+    other = replace(request, config=replace(RunConfig(), input_gain=3.0))
+    with pytest.raises(ConfigError, match="other options"):
+        bias.training(other)
 
 
 @pytest.mark.parametrize("flags, words", [
@@ -88,6 +99,13 @@ def test_bias_training_reads_finished_runs_back(tmp_path):
     (["gdu", "--beta", "nan"], "--beta"),
     (["gdu", "--beta", "2"], "--beta"),
     (["nonsense"], "statement"),
+    (["gdu", "--engine", "ngspice"], "runs on native only"),
+    (["asymmetry", "--engine", "native"], "runs on ngspice only"),
+    (["asymmetry", "--amplifier-gain", "none"], "amplifier_gain"),
+    (["asymmetry", "--signed-weights", "differential-pairs", "--amplifier-gain", "none"],
+     "amplifier_gain"),
+    (["rbp", "--wire-resistance", "1"], "energy function"),
+    (["gdu", "--node-capacitance", "0"], "node_capacitance"),
 ])
 def test_bad_input_is_one_line(capsys, tmp_path, flags, words):
     try:

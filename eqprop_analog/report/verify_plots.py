@@ -105,7 +105,7 @@ def plot_truncation(truncation: dict, path: str | Path, title: str = "") -> Path
     fig = new_figure(5.0, 3.6)
     ax = fig.subplots()
     ax.semilogy(truncation["times"], truncation["rbp"], label="recurrent backprop (exact)")
-    ax.semilogy(truncation["times"], truncation["ep"], ls="--", label="EP (ngspice transient)")
+    ax.semilogy(truncation["times"], truncation["ep"], ls="--", label="EP")
     ax.set(xlabel="truncation time t (s)", ylabel="relative error against dJ/dG")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)

@@ -122,7 +122,8 @@ class NgspiceSession:
         """A transient from the operating point to ``stop`` seconds, time steps at most ``step``;
         return the time and the vectors at every time point ngspice took, shape (n_times, 1 + n)."""
         try:
-            self._command(f"tran {step!r} {stop!r} 0 {step!r}", "tran")
+            longest, end = repr(float(step)), repr(float(stop))  # shortest exact text
+            self._command(f"tran {longest} {end} 0 {longest}", "tran")
             return self._read(("time",) + tuple(vectors), "tran")
         finally:
             self._forget()

@@ -55,9 +55,11 @@ def _serve(conn: Connection, library_path: str) -> None:
         analysis, netlist, arguments = request
         reply: tuple
         try:
+            if analysis not in ("dc", "tran"):
+                raise ValueError(f"unknown analysis {analysis!r}")
             session.load(netlist)
-            run = session.dc_sweep if analysis == "dc" else session.transient
-            reply = ("ok", run(*arguments))
+            reply = ("ok", session.dc_sweep(*arguments) if analysis == "dc"
+                     else session.transient(*arguments))
         except SpiceError as exc:
             reply = ("error", exc.reason, exc.ngspice_output)
         except Exception as exc:  # a bug on our side: report it in one line, keep serving

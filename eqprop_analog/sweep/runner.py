@@ -9,8 +9,9 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from eqprop_analog.config import RunConfig, config_to_toml
+from eqprop_analog.config import OPTIONS, RunConfig
 from eqprop_analog.errors import EqpropError
+from eqprop_analog.options import toml_value
 from eqprop_analog.sweep.results import METRICS, ResultsTable
 from eqprop_analog.sweep.spec import RunPoint, SweepSpec
 
@@ -19,8 +20,13 @@ _WORKER_ENGINES: dict = {}  # per worker process: (engine name, reltol, timeout)
 
 
 def run_id(spec: SweepSpec, point: RunPoint) -> str:
-    """Stable id of a run: the base config, the fixed options and the point's values."""
-    text = config_to_toml(spec.base) + json.dumps([spec.fixed, point.values], sort_keys=True)
+    """Stable id of a run: the base config's options that differ from their defaults, the fixed
+    options and the point's values. An option added to the tool later, at its default, leaves
+    every id as it was, so a sweep from an earlier version resumes."""
+    default = RunConfig()
+    base = {name: toml_value(getattr(spec.base, name)) for name in OPTIONS
+            if getattr(spec.base, name) != getattr(default, name)}
+    text = json.dumps([base, spec.fixed, point.values], sort_keys=True)
     return hashlib.sha1(text.encode()).hexdigest()[:12]
 
 

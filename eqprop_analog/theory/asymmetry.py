@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.engines import SquaredError, make_engine
-from eqprop_analog.errors import ConfigError
+from eqprop_analog.errors import ConfigError, SpiceError
 from eqprop_analog.learning import gradcheck as gc
 from eqprop_analog.learning.estimators import EPEstimator
 from eqprop_analog.theory.verify import Verdict, VerifyRequest
@@ -27,9 +27,10 @@ GAIN_RATIOS = (0.5, 0.7, 0.85, 1.0, 1.2, 1.5, 2.0)
 
 
 def run(request: VerifyRequest) -> Verdict:
+    request.engines("asymmetry", ("ngspice",))
     base = request.network("ngspice").spec
-    if base.amplifier_gain is None and not base.pairs:
-        raise ConfigError("verify asymmetry sweeps the amplifiers: set amplifier_gain")
+    if base.amplifier_gain is None:
+        raise ConfigError("verify asymmetry sweeps the amplifiers' gains: set amplifier_gain")
     if not base.reciprocal:
         raise ConfigError("verify asymmetry sweeps amplifier_open_loop_gain and "
                           "amplifier_backward_ratio itself: leave them at their defaults")
@@ -43,11 +44,17 @@ def run(request: VerifyRequest) -> Verdict:
     engine = make_engine("ngspice", precise=True, timeout=request.config.spice_timeout)
 
     def compare(what: str, value: float, **changes) -> dict:
+        """One point of a sweep; a point where ngspice fails is recorded with its error."""
         request.log(f"asymmetry: {what} {value:g} (finite differences through ngspice)")
         circuit = LayeredNetwork(replace(base, **changes))
-        reference = gc.finite_difference_gradient(engine, circuit, conductances, x, cost, targets)
-        estimate = gc.ep_gradient(engine, circuit, conductances, x, cost, targets, estimator,
-                                  request.config.nudging)
+        try:
+            reference = gc.finite_difference_gradient(engine, circuit, conductances, x, cost,
+                                                      targets)
+            estimate = gc.ep_gradient(engine, circuit, conductances, x, cost, targets, estimator,
+                                      request.config.nudging)
+        except SpiceError as exc:
+            request.log(f"  {exc}")
+            return {"value": value, "cosine": None, "relative_error": None, "error": str(exc)}
         return {"value": value, **vars(gc.Comparison.of(estimate, reference))}
 
     try:
@@ -63,13 +70,20 @@ def run(request: VerifyRequest) -> Verdict:
              f"ngspice, {'-'.join(map(str, request.layers))}, amplifier gain "
              f"{result['amplifier_gain']:g}",
              "  open-loop gain A0    cosine        relative error"]
-    table += [f"  {r['value']:<18.3g} {r['cosine']:<13.8f} {r['relative_error']:.3e}"
-              for r in by_gain]
+    table += [_row(r) for r in by_gain]
     table.append("  backward/forward     cosine        relative error")
-    table += [f"  {r['value']:<18.3g} {r['cosine']:<13.8f} {r['relative_error']:.3e}"
-              for r in by_ratio]
+    table += [_row(r) for r in by_ratio]
     from eqprop_analog.report.verify_plots import plot_asymmetry
 
-    figures = [plot_asymmetry(by_gain, by_ratio, request.out / "asymmetry.png",
+    def solved(rows: list[dict]) -> list[dict]:
+        return [r for r in rows if r["cosine"] is not None]
+
+    figures = [plot_asymmetry(solved(by_gain), solved(by_ratio), request.out / "asymmetry.png",
                               "EP on non-reciprocal amplifiers (ngspice)")]
     return Verdict(result, table, figures)
+
+
+def _row(r: dict) -> str:
+    if r["cosine"] is None:
+        return f"  {r['value']:<18.3g} failed: {r['error']}"
+    return f"  {r['value']:<18.3g} {r['cosine']:<13.8f} {r['relative_error']:.3e}"

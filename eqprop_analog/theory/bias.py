@@ -6,18 +6,22 @@
    (a random sign is one-sided in each draw; its mean over draws is the symmetric estimate).
 2. Training on digits with each estimator over several seeds, two hidden layers, native engine:
    the final test accuracies. Each run has its own folder under the output folder; a finished run
-   is read back and an interrupted one resumed, so a killed ``verify bias`` loses no run.
+   is read back and an interrupted one resumed, so a killed ``verify bias`` loses no finished
+   training run (the beta sweeps, seconds long, are run again).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from eqprop_analog.config import RunConfig
 from eqprop_analog.engines import SquaredError, make_engine
+from eqprop_analog.errors import ConfigError
 from eqprop_analog.learning import gradcheck as gc
 from eqprop_analog.learning.checkpoint import CHECKPOINT
 from eqprop_analog.learning.estimators import ESTIMATORS
@@ -44,7 +48,8 @@ def run(request: VerifyRequest) -> Verdict:
     network = request.network("ngspice")
     conductances, x, targets = request.batch(network, BATCH)
     cost = SquaredError()
-    for name in ENGINES:
+    engines = request.engines("bias", ENGINES)
+    for name in engines:
         request.log(f"bias: {name}, {'-'.join(map(str, request.layers))}, against the implicit "
                     "gradient")
         engine = make_engine(name, precise=True, timeout=request.config.spice_timeout)
@@ -59,8 +64,8 @@ def run(request: VerifyRequest) -> Verdict:
         result[name] = {f"{kind.replace('-', '_')}_slope": gc.fitted_order(rows, kind)
                         for kind in ESTIMATORS} | {"rows": rows}
     result["training"] = training(request)
-    figures = _figures(request, result)
-    return Verdict(result, _table(result), figures)
+    figures = _figures(request, result, engines)
+    return Verdict(result, _table(result, engines), figures)
 
 
 def training(request: VerifyRequest) -> dict:
@@ -80,12 +85,13 @@ def training(request: VerifyRequest) -> dict:
                              estimator=kind, seed=seed, engine="native", **TRAINING)
             run_dir = request.out / f"train-{kind}-seed{seed}"
             summary_file = run_dir / "summary.json"
-            if summary_file.exists():
+            started = _started_run(run_dir, config)
+            if started and summary_file.exists():
                 summary = json.loads(summary_file.read_text())
             else:
                 request.log(f"bias: training {kind}, seed {seed} ({epochs} epochs) in {run_dir}")
-                summary = train(config, run_dir, resume=(run_dir / CHECKPOINT).exists(),
-                                engine=engine, progress=False, log=lambda line: None)
+                summary = train(config, run_dir, resume=started, engine=engine, progress=False,
+                                log=lambda line: None)
             accuracies.append(summary["test_accuracy"])
         table["estimators"][kind] = {"seeds": list(seeds), "test_accuracy": accuracies,
                                      "mean": float(np.mean(accuracies)),
@@ -93,9 +99,23 @@ def training(request: VerifyRequest) -> dict:
     return table
 
 
-def _table(result: dict) -> list[str]:
+def _started_run(run_dir: Path, config: RunConfig) -> bool:
+    """Whether ``run_dir`` holds a run of ``config`` to read back or resume (False: nothing
+    there yet). A run of other options (another --quick, --config or version) is refused: its
+    numbers would be reported as this one's."""
+    if not (run_dir / CHECKPOINT).exists():
+        return False
+    from eqprop_analog.run import resume_config
+
+    if resume_config(run_dir, {}) != config:
+        raise ConfigError(f"{run_dir} holds a training run with other options; delete it or "
+                          "give another --out")
+    return True
+
+
+def _table(result: dict, engines: tuple[str, ...]) -> list[str]:
     lines = []
-    for name in ENGINES:
+    for name in engines:
         lines.append(f"{name}: relative error against the implicit gradient")
         lines.append("  beta (S)     " + "".join(f"{kind:>13}" for kind in ESTIMATORS))
         for row in result[name]["rows"]:
@@ -113,11 +133,11 @@ def _table(result: dict) -> list[str]:
     return lines
 
 
-def _figures(request: VerifyRequest, result: dict) -> list:
+def _figures(request: VerifyRequest, result: dict, engines: tuple[str, ...]) -> list:
     from eqprop_analog.report.verify_plots import plot_accuracies, plot_orders
 
     bias = plot_orders({name: [{"x": r["beta"], "values": {k: r[k] for k in ESTIMATORS}}
-                               for r in result[name]["rows"]] for name in ENGINES},
+                               for r in result[name]["rows"]] for name in engines},
                        request.out / "bias_beta.png", "beta (S)",
                        "relative error against the implicit gradient",
                        f"estimator bias, {'-'.join(map(str, request.layers))}")

@@ -10,6 +10,8 @@ RelMSE (Theorem 10, the GDD property).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from eqprop_analog.errors import SolverError
@@ -31,6 +33,7 @@ ASYMPTOTIC = 0.1  # differences below this are fitted for the order
 
 
 def run(request: VerifyRequest) -> Verdict:
+    request.engines("cep", ("native",))
     network = request.network()
     conductances, x, targets = request.batch(network, BATCH)
     model = CircuitEuler(network, conductances, x, targets)
@@ -46,7 +49,7 @@ def run(request: VerifyRequest) -> Verdict:
            if k in model.parameter_names}
     ep_total = {k: v.sum(0) for k, v in ep.items()}
     largest = max(np.abs(v).max() for v in ep_total.values())
-    rows, diverged = [], []
+    rows, diverged, processes = [], [], {}
     for change in changes:
         eta = change * beta / largest
         try:
@@ -56,10 +59,10 @@ def run(request: VerifyRequest) -> Verdict:
             request.log(f"  {exc}")
             diverged.append(eta)
             continue
+        processes[eta] = cep
         rows.append({"eta": eta, "relative_change": change,
                      "total_difference": {k: relative_difference(cep[k].sum(0), ep_total[k])
-                                          for k in cep},
-                     "relmse_to_rbp": {k: relmse(cep[k], rbp[k]) for k in cep}})
+                                          for k in cep}})
     if len(rows) < 2:
         raise SolverError("C-EP diverged at almost every eta: use a larger --beta")
     orders = {}
@@ -67,11 +70,13 @@ def run(request: VerifyRequest) -> Verdict:
         kept = [(r["eta"], r["total_difference"][k]) for r in rows
                 if r["total_difference"][k] < ASYMPTOTIC]
         orders[k] = log_log_slope(*zip(*kept)) if len(kept) >= 2 else None
-    result = {"beta": beta, "K": steps, "time_step": model.time_step, "diverged_at_eta": diverged,
-              "ep_relmse_to_rbp": {k: relmse(ep[k], rbp[k]) for k in ep},
-              "by_eta": rows, "orders": orders,
-              "relmse_to_rbp": {f"{r['eta']:.3g}": r["relmse_to_rbp"] for r in rows}}
-    figures = _figures(request, rows, model, s_star, steps, beta, rbp)
+    result: dict = {
+        "beta": beta, "K": steps, "time_step": model.time_step, "diverged_at_eta": diverged,
+        "ep_relmse_to_rbp": {k: relmse(ep[k], rbp[k]) for k in ep}, "by_eta": rows,
+        "orders": orders,
+        "relmse_to_rbp": {f"{eta:.3g}": {k: relmse(cep[k], rbp[k]) for k in cep}
+                          for eta, cep in processes.items()}}
+    figures = _figures(request, result, processes, rbp)
     table = layer_table(f"cep: ||C-EP total - EP total|| / ||EP total|| (K {steps}, beta {beta:g})",
                         {f"eta {r['eta']:.2e}": r["total_difference"] for r in rows})
     table += ["  fitted order in eta: " + ", ".join(
@@ -79,23 +84,25 @@ def run(request: VerifyRequest) -> Verdict:
     if diverged:
         table.append(f"  diverged at eta {', '.join(f'{e:.2e}' for e in diverged)}")
     table += layer_table("  RelMSE(C-EP per step, -grad RBP)",
-                         {f"eta {r['eta']:.2e}": r["relmse_to_rbp"] for r in rows}
+                         {f"eta {float(eta):.2e}": v for eta, v in result["relmse_to_rbp"].items()}
                          | {"EP (eta -> 0)": result["ep_relmse_to_rbp"]})
     return Verdict(result, table, figures)
 
 
-def _figures(request, rows, model, s_star, steps, beta, rbp):
+def _figures(request: VerifyRequest, result: dict, processes: dict[float, dict],
+             rbp: dict[str, np.ndarray]) -> list[Path]:
     from eqprop_analog.report.verify_plots import plot_orders, plot_processes
 
+    rows = result["by_eta"]
+    to_rbp = list(result["relmse_to_rbp"].values())
     figures = [plot_orders({"C-EP total against EP total":
                             [{"x": r["eta"], "values": r["total_difference"]} for r in rows],
                             "C-EP per step against RBP":
-                            [{"x": r["eta"], "values": r["relmse_to_rbp"]} for r in rows]},
+                            [{"x": r["eta"], "values": v} for r, v in zip(rows, to_rbp)]},
                            request.out / "cep_eta.png", "eta", "relative error",
                            "continual EP: convergence as eta -> 0")]
-    middle = rows[len(rows) // 2]
-    cep = cep_processes(model, s_star, steps, beta, middle["eta"])
-    figures.append(plot_processes(cep, rbp, request.out / "cep_processes.png",
-                                  f"C-EP (dashed, eta {middle['eta']:.2g}) and -grad RBP (solid)",
+    middle = rows[len(rows) // 2]["eta"]
+    figures.append(plot_processes(processes[middle], rbp, request.out / "cep_processes.png",
+                                  f"C-EP (dashed, eta {middle:.2g}) and -grad RBP (solid)",
                                   labels=("C-EP", "RBP")))
     return figures

@@ -29,6 +29,7 @@ from eqprop_analog.engines.minimisers import NativeOptions
 from eqprop_analog.engines.native import NativeEngine
 from eqprop_analog.engines.nudging import Cost, SquaredError
 from eqprop_analog.engines.torch_costs import cost_value
+from eqprop_analog.errors import ConfigError
 from eqprop_analog.learning.estimators import energy_gradient_difference
 from eqprop_analog.theory.discrete import State
 
@@ -43,6 +44,12 @@ class CircuitEuler:
     def __init__(self, network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
                  features: np.ndarray, targets: np.ndarray, cost: Cost = SquaredError(),
                  time_step: float | None = None) -> None:
+        spec = network.spec
+        if spec.wire_resistance or not spec.reciprocal or spec.ideal_diodes:
+            raise ConfigError("the theory's circuit models need the circuit's energy function and "
+                              "its smooth dynamics: ideal reciprocal amplifiers (no "
+                              "amplifier_open_loop_gain, amplifier_backward_ratio = 1), "
+                              "wire_resistance = 0 and Shockley diodes")
         self.network = network
         self.conductances = network.check_conductances(conductances)
         self.features = network.check_features(features)

@@ -134,12 +134,10 @@ def estimator_processes(model: DiscreteModel, s_star: State, steps: int, beta: f
 
 @dataclass(frozen=True)
 class GDUComparison:
-    """EP's processes and BPTT's over the same steps, and how far the first phase was from a
-    steady state (Theorem 1 assumes it was one)."""
+    """EP's processes and BPTT's over the same steps."""
 
     ep: dict[str, np.ndarray]
     bptt: dict[str, np.ndarray]  # -grad^BPTT
-    fixed_point_error: float
 
     def relmse(self) -> dict[str, float]:
         """RelMSE(Delta^EP, -grad^BPTT) per layer of neurons and of parameters."""
@@ -153,5 +151,4 @@ def compare_gdu(model: DiscreteModel, steps: int, beta: float, estimator: GDUEst
     computed here unless given: BPTT does not depend on beta)."""
     s_star = model.free_state() if s_star is None else s_star
     bptt = bptt_processes(model, s_star, steps) if bptt is None else bptt
-    return GDUComparison(estimator_processes(model, s_star, steps, beta, estimator), bptt,
-                         fixed_point_error(model, s_star))
+    return GDUComparison(estimator_processes(model, s_star, steps, beta, estimator), bptt)

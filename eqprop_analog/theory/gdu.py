@@ -10,6 +10,7 @@ and its order in beta where the model has a primitive function.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from eqprop_analog.theory.circuit_dynamics import CircuitEuler
 from eqprop_analog.theory.discrete import (
     GDU_ESTIMATORS,
     DiscreteModel,
+    GDUComparison,
     bptt_processes,
     compare_gdu,
     fixed_point_error,
@@ -55,7 +57,7 @@ CIRCUIT_BETA_FACTORS = (1e2, 1e1, 1.0, 1e-1, 1e-2)
 # RelMSE below this is float64 rounding of the differences of two nearby states, not the
 # estimator's bias: such points are shown but left out of the fitted orders
 ROUNDING_FLOOR = 1e-8
-TARGET = 1e-4  # the RelMSE the circuit's sweep must reach
+TARGET = 1e-4  # RelMSE: the smallest beta of the circuit's sweep below it is reported per layer
 
 
 def orders(by_beta: dict) -> dict:
@@ -79,6 +81,7 @@ def fc_model(setting: Setting, x: np.ndarray, y: np.ndarray, seed: int) -> Layer
 
 
 def run(request: VerifyRequest) -> Verdict:
+    request.engines("gdu", ("native",))
     log = request.log
     data = load_dataset("digits", request.config.seed)
     x, y = data.x_train[:BATCH], np.eye(data.n_classes)[data.y_train[:BATCH]]
@@ -93,9 +96,9 @@ def run(request: VerifyRequest) -> Verdict:
         log(f"gdu: {name} (digits 64-{'-'.join([str(FC_HIDDEN)] * setting.hidden_layers)}-10, "
             f"K = {setting.steps})")
         model = fc_model(setting, x, y, request.config.seed)
-        _record(result, name, model, setting.steps, setting.beta, fc_betas)
+        comparison = _record(result, name, model, setting.steps, setting.beta, fc_betas)
         if name in ("prototypical-1h", "energy-based-1h"):
-            figures.append(_processes_figure(request, name, model, setting.steps, setting.beta))
+            figures.append(_processes_figure(request, name, comparison, setting.beta))
 
     network = request.network()
     conductances, cx, targets = request.batch(network, BATCH)
@@ -104,9 +107,10 @@ def run(request: VerifyRequest) -> Verdict:
     factors = CIRCUIT_BETA_FACTORS[1:-1] if request.quick else CIRCUIT_BETA_FACTORS
     log(f"gdu: circuit {'-'.join(map(str, request.layers))} (explicit Euler, dt/C = "
         f"{circuit.time_step:.3g} ohm, K = {CIRCUIT_STEPS})")
-    _record(result, "circuit", circuit, CIRCUIT_STEPS, beta, tuple(beta * f for f in factors))
+    comparison = _record(result, "circuit", circuit, CIRCUIT_STEPS, beta,
+                         tuple(beta * f for f in factors))
     result["circuit_time_step"] = circuit.time_step
-    figures.append(_processes_figure(request, "circuit", circuit, CIRCUIT_STEPS, beta))
+    figures.append(_processes_figure(request, "circuit", comparison, beta))
     result["circuit_below_target_at"] = {
         estimator: {layer: min((r["beta"] for r in rows if r["relmse"][layer] < TARGET),
                                default=None) for layer in rows[0]["relmse"]}
@@ -129,11 +133,13 @@ def run(request: VerifyRequest) -> Verdict:
 
 
 def _record(result: dict, name: str, model: DiscreteModel, steps: int, beta: float,
-            betas: tuple[float, ...]) -> None:
+            betas: tuple[float, ...]) -> GDUComparison:
+    """Fill ``result``'s entries for setting ``name``; return its one-sided comparison at
+    ``beta`` (for the figure)."""
     s_star = model.free_state()
     bptt = bptt_processes(model, s_star, steps)
-    result["relmse"][name] = {e: compare_gdu(model, steps, beta, e, s_star, bptt).relmse()
-                              for e in GDU_ESTIMATORS}
+    comparisons = {e: compare_gdu(model, steps, beta, e, s_star, bptt) for e in GDU_ESTIMATORS}
+    result["relmse"][name] = {e: c.relmse() for e, c in comparisons.items()}
     result["beta"][name], result["K"][name] = beta, steps
     result["by_beta"][name] = {
         e: [{"beta": b, "relmse": compare_gdu(model, steps, b, e, s_star, bptt).relmse()}
@@ -142,12 +148,12 @@ def _record(result: dict, name: str, model: DiscreteModel, steps: int, beta: flo
         result["orders"][name] = orders(result["by_beta"][name])
     result["first_phase_steps"][name] = getattr(model, "first_phase_steps", None)
     result["fixed_point_error"][name] = fixed_point_error(model, s_star)
+    return comparisons["one-sided"]
 
 
-def _processes_figure(request: VerifyRequest, name: str, model: DiscreteModel, steps: int,
-                      beta: float):
+def _processes_figure(request: VerifyRequest, name: str, comparison: GDUComparison,
+                      beta: float) -> Path:
     from eqprop_analog.report.verify_plots import plot_processes
 
-    comparison = compare_gdu(model, steps, beta, "one-sided")
     return plot_processes(comparison.ep, comparison.bptt, request.out / f"gdu_{name}.png",
                           f"{name}: Delta EP (dashed) and -grad BPTT (solid), beta {beta:g}")

@@ -35,12 +35,11 @@ RISE = 1e-3  # of the fastest time constant: how long the nudge takes to switch 
 
 
 def run(request: VerifyRequest) -> Verdict:
-    network = request.network("ngspice")
+    engines = request.engines("rbp", ("ngspice", "native"))
+    network = request.network(engines[0])
     conductances, x, targets = request.batch(network, BATCH)
-    cost = SquaredError()
     capacitance = request.config.node_capacitance
-    beta = request.beta or BETA
-    model = CircuitEuler(network, conductances, x, targets, cost)
+    model = CircuitEuler(network, conductances, x, targets, SquaredError())
     linear = LinearisedCircuit(model, capacitance)
     fastest, slowest = linear.time_constants()
     t_end = SETTLING * slowest
@@ -49,44 +48,50 @@ def run(request: VerifyRequest) -> Verdict:
     request.log(f"rbp: {'-'.join(map(str, request.layers))}, C = {capacitance:g} F on every "
                 f"node, time constants {fastest:.3g} to {slowest:.3g} s; exact recurrent backprop")
     rbp = linear.error_derivatives(times)
-    request.log(f"rbp: ngspice transients to {t_end:.3g} s, beta {beta:g} S")
+    phases = {}
+    for engine in engines:
+        beta = request.beta or (BETA if engine == "ngspice" else NATIVE_BETA)
+        request.log(f"rbp: {engine} nudged phase to {t_end:.3g} s, beta {beta:g} S")
+        phase = (_ngspice_phase if engine == "ngspice" else _native_phase)(
+            request, model, linear, times, beta, fastest)
+        phases[engine] = (beta, phase)
+    first, (beta, ep) = engines[0], phases[engines[0]]
+    result = {"engine": first, "beta": beta, "t_end": t_end, "node_capacitance": capacitance,
+              "time_constants": [fastest, slowest], "time_points": points, **_compare(ep, rbp)}
+    for engine in engines[1:]:
+        result[engine] = {"beta": phases[engine][0], **_compare(phases[engine][1], rbp)}
+    result["truncation"] = _truncation(ep, rbp, linear.gradient())
+    table = []
+    for engine in engines:
+        row = result if engine == first else result[engine]
+        table += layer_table(f"rbp: RelMSE over the second phase (0 to {t_end:.3g} s), {engine}, "
+                             f"beta {row['beta']:g} S", {"neurons": row["relmse_neurons"]})
+        table += layer_table("", {"conductances": row["relmse_parameters"]})[1:]
+    return Verdict(result, table, _figures(request, first, ep, rbp, result["truncation"]))
+
+
+def _ngspice_phase(request: VerifyRequest, model: CircuitEuler, linear: LinearisedCircuit,
+                   times: np.ndarray, beta: float, fastest: float) -> Processes:
+    """One ngspice transient per sample, read on the time grid."""
+    t_end = float(times[-1])
     with NgspiceProcess() as process:
-        runs = [nudged_transient(process, network, conductances, x[b], cost, targets[b], beta,
-                                 capacitance, t_end, t_end / points, RISE * fastest,
-                                 request.config.spice_timeout)
-                for b in range(BATCH)]
-    first = np.stack([r.voltages[0] for r in runs])  # the free operating point, t = 0
+        runs = [nudged_transient(process, model.network, model.conductances, model.features[b],
+                                 model.cost, model.targets[b].numpy(), beta,
+                                 linear.capacitance, t_end, t_end / len(times),
+                                 RISE * fastest, request.config.spice_timeout)
+                for b in range(len(model.features))]
+    start = np.stack([r.voltages[0] for r in runs])  # ngspice's own free operating point
     on_grid = [r.on(times) for r in runs]
-    voltages = np.concatenate([first[:, None], np.stack([r.voltages for r in on_grid])], axis=1)
-    flows = np.concatenate([np.zeros_like(first)[:, None],
-                            np.stack([r.capacitor_currents for r in on_grid])], axis=1)
-    spice = temporal_derivatives(model, np.concatenate([[0.0], times]), voltages, flows, beta)
-    spice = Processes(times, {k: v[1:] for k, v in spice.neurons.items()},
-                      {k: v[1:] for k, v in spice.parameters.items()})
-    request.log(f"rbp: native integration of the nudged phase, beta {NATIVE_BETA:g} S")
-    native_v, native_f = integrate_nudged_phase(model, capacitance, NATIVE_BETA,
-                                                np.concatenate([[0.0], times]),
-                                                linear.motion(NATIVE_BETA))
-    native = temporal_derivatives(model, np.concatenate([[0.0], times]), native_v, native_f,
-                                  NATIVE_BETA)
-    native = Processes(times, {k: v[1:] for k, v in native.neurons.items()},
-                       {k: v[1:] for k, v in native.parameters.items()})
-    result = {"engine": "ngspice", "beta": beta, "t_end": t_end, "node_capacitance": capacitance,
-              "time_constants": [fastest, slowest], "time_points": points,
-              "free_state_difference": float(np.abs(first - linear.voltages).max()),
-              **_compare(spice, rbp),
-              "native": {"beta": NATIVE_BETA, **_compare(native, rbp)}}
-    gradient = linear.gradient()
-    result["truncation"] = _truncation(spice, rbp, gradient)
-    figures = _figures(request, spice, rbp, result["truncation"], times)
-    table = layer_table(f"rbp: RelMSE over the second phase (0 to {t_end:.3g} s), ngspice "
-                        f"transient, beta {beta:g} S",
-                        {"neurons": result["relmse_neurons"]}) + layer_table(
-        "", {"conductances": result["relmse_parameters"]})[1:]
-    table += layer_table(f"native integration, beta {NATIVE_BETA:g} S",
-                         {"neurons": result["native"]["relmse_neurons"]}) + layer_table(
-        "", {"conductances": result["native"]["relmse_parameters"]})[1:]
-    return Verdict(result, table, figures)
+    return temporal_derivatives(model, times, np.stack([r.voltages for r in on_grid]),
+                                np.stack([r.capacitor_currents for r in on_grid]), beta, start)
+
+
+def _native_phase(request: VerifyRequest, model: CircuitEuler, linear: LinearisedCircuit,
+                  times: np.ndarray, beta: float, fastest: float) -> Processes:
+    """The nudged phase integrated with the native equations."""
+    voltages, flows = integrate_nudged_phase(model, linear.capacitance, beta, times,
+                                             linear.motion(beta))
+    return temporal_derivatives(model, times, voltages, flows, beta, linear.voltages)
 
 
 def _compare(ep: Processes, rbp: Processes) -> dict:
@@ -107,14 +112,14 @@ def _truncation(ep: Processes, rbp: Processes, gradient: tuple[np.ndarray, ...])
     return {"times": list(ep.times), "ep": error(ep), "rbp": error(rbp)}
 
 
-def _figures(request, spice: Processes, rbp: Processes, truncation: dict, times) -> list:
+def _figures(request: VerifyRequest, engine: str, phase: Processes, rbp: Processes,
+             truncation: dict) -> list:
     from eqprop_analog.report.verify_plots import plot_processes, plot_truncation
 
-    ep = {**spice.neurons, **spice.parameters}
-    reference = {**rbp.neurons, **rbp.parameters}
-    return [plot_processes(ep, reference, request.out / "rbp_processes.png",
-                           "temporal derivatives of EP (ngspice, dashed) and error derivatives "
-                           "of recurrent backprop (solid)", labels=("EP", "RBP"), times=times,
-                           time_label="t (s)"),
+    return [plot_processes({**phase.neurons, **phase.parameters}, {**rbp.neurons, **rbp.parameters},
+                           request.out / "rbp_processes.png",
+                           f"temporal derivatives of EP ({engine}, dashed) and error derivatives "
+                           "of recurrent backprop (solid)", labels=("EP", "RBP"),
+                           times=rbp.times, time_label="t (s)"),
             plot_truncation(truncation, request.out / "rbp_truncation.png",
-                            "gradient error against truncation time")]
+                            f"gradient error against truncation time (EP: {engine})")]

@@ -24,14 +24,16 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from eqprop_analog.errors import SolverError
 from eqprop_analog.learning.estimators import energy_gradient_difference
 from eqprop_analog.theory.circuit_dynamics import CircuitEuler
 
 
 @dataclass(frozen=True)
 class Processes:
-    """A pair of processes on a time grid: per neuron layer (n_times, units) batch means, and per
-    crossbar (n_times, rows, columns) of the batch-mean loss."""
+    """One process (EP's temporal derivatives, or recurrent backprop's error derivatives) on a
+    time grid: per neuron layer (n_times, units), batch means, and per crossbar
+    (n_times, rows, columns), of the batch-mean loss."""
 
     times: np.ndarray
     neurons: dict[str, np.ndarray]
@@ -93,13 +95,14 @@ class LinearisedCircuit:
 
 
 def temporal_derivatives(model: CircuitEuler, times: np.ndarray, voltages: np.ndarray,
-                         capacitor_currents: np.ndarray, beta: float) -> Processes:
-    """S~_t and Theta~_t from a nudged phase: voltages and C dV/dt of shape (batch, n_times, n),
-    the free state at t = 0."""
+                         capacitor_currents: np.ndarray, beta: float, start: np.ndarray
+                         ) -> Processes:
+    """S~_t and Theta~_t from a nudged phase: voltages and C dV/dt of shape (batch, n_times, n)
+    at ``times``, the phase having started at t = 0 from the free state ``start`` (batch, n)."""
     neurons = -(capacitor_currents / beta).mean(0)
-    x, v0 = model.features, voltages[:, 0]
-    parameters = [energy_gradient_difference(model.network, x, voltages[:, k], v0,
-                                             [1.0 / beta] * model.network.n_crossbars)
+    scales = [1.0 / beta] * model.network.n_crossbars
+    parameters = [energy_gradient_difference(model.network, model.features, voltages[:, k],
+                                             start, scales)
                   for k in range(len(times))]
     return _processes(model, times, neurons, parameters)
 
@@ -117,7 +120,7 @@ def integrate_nudged_phase(model: CircuitEuler, capacitance: float, beta: float,
                            times: np.ndarray, motion: float, rtol: float = 1e-8
                            ) -> tuple[np.ndarray, np.ndarray]:
     """The nudged phase C dV/dt = F(V) - beta dl/dV from the free state, integrated with the
-    native equations (Radau with their exact Jacobian): voltages and C dV/dt at ``times``,
+    native equations (Radau, order 5): voltages and C dV/dt at ``times`` (after t = 0),
     shapes (batch, n_times, n). The deviation from the free state is integrated, with the
     absolute tolerance ``rtol`` times ``motion``, the size of the nudged motion (V)."""
     from scipy.integrate import solve_ivp
@@ -142,8 +145,6 @@ def integrate_nudged_phase(model: CircuitEuler, capacitance: float, beta: float,
     solution = solve_ivp(rate, (0.0, float(times[-1])), np.zeros(batch * n), method="Radau",
                          t_eval=times, jac=jacobian, rtol=rtol, atol=rtol * motion)
     if not solution.success:
-        from eqprop_analog.errors import SolverError
-
         raise SolverError(f"the nudged phase could not be integrated: {solution.message}")
     deviation = solution.y.T.reshape(len(times), batch, n)
     voltages = (free.numpy()[None] + deviation).transpose(1, 0, 2)

@@ -15,20 +15,21 @@ from eqprop_analog.circuit.size import check_fits
 from eqprop_analog.config import RunConfig
 from eqprop_analog.errors import ConfigError
 from eqprop_analog.files import atomic_write_text
+from eqprop_analog.spice.library import find_library
 
 RESULT_FILE = "verify.json"
-STATEMENTS = ("gdu", "rbp", "bias", "cep", "asymmetry")  # the modules of eqprop_analog.theory
 
 
 @dataclass(frozen=True)
 class VerifyRequest:
     """One ``verify`` command: the circuit (``layers`` with ``config``'s circuit options), the
-    engine where the statement takes one, beta (None: the statement's own default), the output
-    folder, and the scale of the run (``quick`` shrinks every sweep for the test suite)."""
+    engine (None: every engine the statement runs on), beta (None: the statement's own default),
+    the output folder, and the scale of the run (``quick`` shrinks every sweep for the test
+    suite)."""
 
     config: RunConfig
     layers: tuple[int, ...]
-    engine: str = "ngspice"
+    engine: str | None = None
     beta: float | None = None
     out: Path = Path("verify")
     quick: bool = False
@@ -40,6 +41,17 @@ class VerifyRequest:
                               f"got {','.join(map(str, self.layers))}")
         if self.beta is not None and not (np.isfinite(self.beta) and 0 < self.beta < 1):
             raise ConfigError(f"--beta must be a conductance in (0, 1) S, got {self.beta!r}")
+
+    def engines(self, statement: str, runs_on: tuple[str, ...]) -> tuple[str, ...]:
+        """The engines to run ``statement`` on: the requested one, if the statement runs on it,
+        else all of ``runs_on``. A missing libngspice is reported here, before any work."""
+        if self.engine is not None and self.engine not in runs_on:
+            raise ConfigError(f"verify {statement} runs on {' and '.join(runs_on)} only; drop "
+                              f"--engine {self.engine}")
+        engines = runs_on if self.engine is None else (self.engine,)
+        if "ngspice" in engines:
+            find_library()
+        return engines
 
     def network(self, engine: str = "native") -> LayeredNetwork:
         spec = self.config.spec_for(self.layers)
