@@ -108,12 +108,14 @@ def compile_options() -> tuple[str, ...]:
 
 
 def gradcheck_options() -> tuple[str, ...]:
-    return _names("circuit", but=("hidden",)) + ("engine", "spice_timeout", "beta", "estimator",
+    return _names("circuit", but=("hidden",)) + ("engine", "spice_timeout", "spice_workers",
+                                                    "beta", "estimator",
                                                     "nudging", "seed")
 
 
 def verify_options() -> tuple[str, ...]:
-    return _names("circuit", but=("hidden",)) + ("spice_timeout", "nudging", "seed")
+    return _names("circuit", but=("hidden",)) + ("spice_timeout", "spice_workers", "nudging",
+                                                 "seed")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -283,7 +285,8 @@ def cmd_gradcheck(args) -> int:
     estimator = EPEstimator(config.estimator, config.beta)
     cost = SquaredError()
     # tight tolerances: finite differences resolve loss changes of ~1e-9 relative
-    engine = make_engine(config.engine, precise=True, timeout=config.spice_timeout)
+    engine = make_engine(config.engine, precise=True, timeout=config.spice_timeout,
+                         workers=config.spice_workers)
     try:
         reference = gc.reference_gradient(args.reference, engine, network, conductances, x, cost,
                                           targets)

@@ -145,6 +145,10 @@ class RunConfig:
                          choices=ENGINES)
     reltol: float = option("engine", float, 1e-6, "relative tolerance of ngspice's DC solutions",
                            low=0, high=1, low_open=True, high_open=True)
+    spice_workers: int | None = option(
+        "engine", int, None, "ngspice processes that solve a mini-batch together, each a share of "
+        "its samples (other counts agree to the solver's tolerance, not to the bit)", low=1,
+        high=256, none="one per available core; 1 in a sweep, whose runs run in parallel already")
     spice_timeout: float | None = option(
         "engine", float, None, "seconds one ngspice call may take before its process is taken "
         "for hung, killed and restarted (the mini-batch is skipped)", unit="s", low=0,

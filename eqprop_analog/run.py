@@ -19,9 +19,9 @@ from eqprop_analog.learning.export import export_run
 from eqprop_analog.learning.trainer import Trainer
 
 CONFIG_FILE = "config.toml"
-RESUME_OPTIONS = ("epochs", "spice_timeout")  # what a resumed run may change
+RESUME_OPTIONS = ("epochs", "spice_timeout", "spice_workers")  # what a resumed run may change
 # options added after runs' config.toml files were first written: missing there, they default
-ADDED_SINCE = ("spice_timeout", "amplifier_backward_ratio", "node_capacitance")
+ADDED_SINCE = ("spice_timeout", "amplifier_backward_ratio", "node_capacitance", "spice_workers")
 
 
 def build_trainer(config: RunConfig, data: Dataset, engine: Engine, run_dir: str | Path, *,
@@ -49,7 +49,7 @@ def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
     data = load_dataset(config.dataset, config.seed, config.test_fraction, config.data_dir)
     own_engine = engine is None
     engine = engine or make_engine(config.engine, reltol=config.reltol,
-                                  timeout=config.spice_timeout)
+                                  timeout=config.spice_timeout, workers=config.spice_workers)
     try:
         trainer = build_trainer(config, data, engine, run_dir, progress=progress, log=log)
         if not resume:
@@ -65,8 +65,8 @@ def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
 
 
 def resume_config(run_dir: Path, overrides: dict) -> RunConfig:
-    """The config of an earlier run, with ``overrides``: only ``epochs`` and ``spice_timeout``
-    (which changes no result) may change."""
+    """The config of an earlier run, with ``overrides``: only ``epochs``, ``spice_timeout`` and
+    ``spice_workers`` (which change no result) may change."""
     if not (run_dir / CHECKPOINT).is_file():
         raise ConfigError(f"{run_dir} has no {CHECKPOINT} to resume from")
     data = read_toml(run_dir / CONFIG_FILE, "the run's config")

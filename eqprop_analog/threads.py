@@ -29,6 +29,14 @@ def configured_threads() -> int:
     return threads
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its affinity, which containers and taskset narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # no affinity on this platform
+        return os.cpu_count() or 1
+
+
 def limit_threads(threads: int | None = None) -> int:
     """Limit BLAS and torch in this process, and in the processes it starts, to ``threads``
     (default :func:`configured_threads`); return the limit."""

@@ -159,3 +159,56 @@ def test_stepping_notes_are_no_failure():
         np.testing.assert_allclose(1e-3 * np.exp(1000 * v) + v / 1e3, 1.0, rtol=1e-5)
     finally:
         process.close()
+
+
+@pytest.mark.parametrize("mode", ["exact", "current"])
+def test_several_processes_solve_shares_of_a_batch_as_one_does(precise_engine, small, rng, mode):
+    """The batch split over 3 processes, each in sweeps of 2 samples: the same steady states as
+    one process solving it whole (to the solver's tolerance), targets staying with their
+    samples."""
+    network, g, x = small
+    y = rng.uniform(-0.2, 0.2, (5, 3))
+    phases = Phases((0.0, 1e-6, -1e-6), SquaredError(), y, mode)
+    split = NgspiceEngine(SpiceOptions(reltol=1e-9, vntol=1e-12, abstol=1e-18, max_points=6),
+                          workers=3)
+    try:
+        assert len({p.pid for p in split.processes if p.pid}) <= 3
+        np.testing.assert_allclose(split.solve(network, g, x, phases).voltages,
+                                   precise_engine.solve(network, g, x, phases).voltages,
+                                   atol=1e-9)
+        assert len({p.pid for p in split.processes}) == 3  # every process took a share
+    finally:
+        split.close()
+
+
+def test_a_crash_in_one_of_several_processes_fails_the_solve_and_the_next_works(small):
+    network, g, x = small
+    engine = NgspiceEngine(workers=2)
+    try:
+        first = engine.solve(network, g, x).voltages
+        crash_during_next_call(engine.processes[1])
+        with pytest.raises(SpiceError) as failure:
+            engine.solve(network, g, x)
+        assert failure.value.lost_process
+        np.testing.assert_allclose(engine.solve(network, g, x).voltages, first, atol=1e-9)
+    finally:
+        engine.close()
+
+
+def test_workers_must_be_a_positive_integer():
+    from eqprop_analog.errors import ConfigError
+
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ConfigError, match="workers"):
+            NgspiceEngine(workers=bad)
+
+
+def test_make_engine_starts_one_process_per_core_by_default():
+    from eqprop_analog.engines import make_engine
+    from eqprop_analog.threads import available_cores
+
+    engine = make_engine("ngspice", workers=None)
+    try:
+        assert len(engine.processes) == available_cores()
+    finally:
+        engine.close()

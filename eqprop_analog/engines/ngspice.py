@@ -1,4 +1,5 @@
-"""The ngspice engine: the physical ground truth, one DC sweep per mini-batch.
+"""The ngspice engine: the physical ground truth, one DC sweep per mini-batch (per share of it,
+where several ngspice processes solve it together).
 
 Every input is a behavioural source ``V = pwl(V(sweep), ...)`` indexed by a dummy swept source, so one
 ``dc`` analysis visits all operating points of a batch, each starting Newton from the point before.
@@ -10,6 +11,7 @@ states first, so it takes a free sweep and then a sweep of the nudged points.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -103,16 +105,20 @@ def nudge_sources(network: LayeredNetwork, currents: list[str]) -> list[str]:
 
 
 class NgspiceEngine:
-    """Solves free and nudged steady states with ngspice (in a child process, see
-    :class:`~eqprop_analog.spice.worker.NgspiceProcess`)."""
+    """Solves free and nudged steady states with ngspice, in ``workers`` child processes (see
+    :class:`~eqprop_analog.spice.worker.NgspiceProcess`): a batch is split into one share per
+    process, solved at the same time."""
 
     name = "ngspice"
 
     def __init__(self, options: SpiceOptions = SpiceOptions(),
-                 process: NgspiceProcess | None = None) -> None:
+                 process: NgspiceProcess | None = None, workers: int = 1) -> None:
         limit_threads()  # the estimators' numpy products in this process
+        if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+            raise ConfigError(f"ngspice workers must be an integer >= 1, got {workers!r}")
         self.options = options
         self.process = process or NgspiceProcess()
+        self.processes = [self.process] + [NgspiceProcess() for _ in range(workers - 1)]
 
     # -- netlist of one sweep -------------------------------------------------------------------------
     def _stimulus(self, network: LayeredNetwork, x: np.ndarray, betas: tuple[float, ...],
@@ -141,41 +147,58 @@ class NgspiceEngine:
                 "V(nudge_beta)")
         return lines + nudge_sources(network, currents)
 
-    def _sweep(self, network, conductances, x, betas, phases, fixed_currents, batch_index):
+    def _sweep(self, process, network, conductances, x, betas, phases, fixed_currents,
+               batch_index):
         stimulus = self._stimulus(network, x, betas, phases, fixed_currents)
         text = netlist_text(network, conductances, title="eqprop-analog sweep", stimulus=stimulus,
                             options=self.options.cards(), save=network.free_nets,
                             annotate=False)
         n_points = len(x) * len(betas)
-        v = self.process.dc_sweep(text, SWEEP_SOURCE, n_points, network.free_nets, batch=batch_index,
-                                  timeout=self.options.sweep_timeout(network, n_points))
+        v = process.dc_sweep(text, SWEEP_SOURCE, n_points, network.free_nets, batch=batch_index,
+                             timeout=self.options.sweep_timeout(network, n_points))
         return v.reshape(len(x), len(betas), -1).transpose(1, 0, 2)
 
     # -- protocol ---------------------------------------------------------------------------------
     def solve(self, network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
               features: np.ndarray, phases: Phases = Phases(), *,
               batch_index: int | None = None) -> Solution:
-        """Voltages of the free nets for every phase and sample, shape (n_phases, batch, n_free)."""
+        """Voltages of the free nets for every phase and sample, shape (n_phases, batch, n_free).
+        With several processes each solves one contiguous share of the samples (in sweeps of at
+        most ``max_points`` points), all at once."""
         conductances, x = checked_inputs(network, conductances, features, phases)
         per_sweep = max(1, self.options.max_points // len(phases.betas))
-        parts = [self._solve_chunk(network, conductances, x[i:i + per_sweep], phases, i, per_sweep,
-                                   batch_index)
-                 for i in range(0, len(x), per_sweep)]
+        shares = np.array_split(np.arange(len(x)), min(len(self.processes), len(x)))
+
+        def solve_share(process: NgspiceProcess, samples: np.ndarray) -> list[np.ndarray]:
+            start, stop = int(samples[0]), int(samples[-1]) + 1
+            return [self._solve_chunk(process, network, conductances, x[i:min(i + per_sweep, stop)],
+                                      phases, i, batch_index)
+                    for i in range(start, stop, per_sweep)]
+
+        if len(shares) == 1:
+            parts = solve_share(self.process, shares[0])
+        else:
+            # the processes compute; these threads only write netlists and wait for answers
+            with ThreadPoolExecutor(len(shares)) as pool:
+                results = list(pool.map(solve_share, self.processes, shares))
+            parts = [part for share in results for part in share]
         return Solution(phases.betas, np.concatenate(parts, axis=1))
 
-    def _solve_chunk(self, network, conductances, x, phases, start, per_sweep, batch_index):
+    def _solve_chunk(self, process, network, conductances, x, phases, start, batch_index):
         if phases.targets is not None:
-            phases = Phases(phases.betas, phases.cost, phases.targets[start:start + per_sweep],
+            phases = Phases(phases.betas, phases.cost, phases.targets[start:start + len(x)],
                             phases.mode)
         if phases.mode == "exact" or not phases.nudged:
-            return self._sweep(network, conductances, x, phases.betas, phases, None, batch_index)
+            return self._sweep(process, network, conductances, x, phases.betas, phases, None,
+                               batch_index)
         # current nudging: fixed currents -beta dC/dV from the free state, then the nudged sweep
-        free = self._sweep(network, conductances, x, (0.0,), phases, None, batch_index)[0]
+        free = self._sweep(process, network, conductances, x, (0.0,), phases, None,
+                           batch_index)[0]
         currents = fixed_nudging_currents(network, phases, free)  # (phases, samples, outputs)
         # a sample's nudged points follow each other in the sweep
         by_point = currents.transpose(1, 0, 2).reshape(-1, currents.shape[2])
-        nudged = self._sweep(network, conductances, x, phases.nudged_betas, phases, by_point,
-                             batch_index)
+        nudged = self._sweep(process, network, conductances, x, phases.nudged_betas, phases,
+                             by_point, batch_index)
         return np.concatenate([free[None], nudged], axis=0)
 
     def resolution(self, voltages: np.ndarray) -> float:
@@ -183,4 +206,5 @@ class NgspiceEngine:
         return self.options.vntol + self.options.reltol * float(np.max(np.abs(voltages), initial=0))
 
     def close(self) -> None:
-        self.process.close()
+        for process in self.processes:
+            process.close()

@@ -16,7 +16,7 @@ from eqprop_analog.sweep.results import METRICS, ResultsTable
 from eqprop_analog.sweep.spec import RunPoint, SweepSpec
 
 RESULTS = "results.csv"
-_WORKER_ENGINES: dict = {}  # per worker process: (engine name, reltol, timeout) -> engine
+_WORKER_ENGINES: dict = {}  # per worker process: (engine, reltol, timeout, workers) -> engine
 
 
 def run_id(spec: SweepSpec, point: RunPoint) -> str:
@@ -38,10 +38,12 @@ def run_point(config: RunConfig, run_dir: str) -> dict:
     from eqprop_analog.run import train
 
     try:
-        key = (config.engine, config.reltol, config.spice_timeout)
+        # the sweep's runs already fill the cores: one ngspice per run unless the sweep says
+        workers = config.spice_workers or 1
+        key = (config.engine, config.reltol, config.spice_timeout, workers)
         if key not in _WORKER_ENGINES:
             _WORKER_ENGINES[key] = make_engine(config.engine, reltol=config.reltol,
-                                               timeout=config.spice_timeout)
+                                               timeout=config.spice_timeout, workers=workers)
         resume = (Path(run_dir) / CHECKPOINT).exists()
         summary = train(config, run_dir, resume=resume, engine=_WORKER_ENGINES[key],
                         progress=False, log=lambda *args: None)

@@ -41,7 +41,8 @@ def run(request: VerifyRequest) -> Verdict:
     cost = SquaredError()
     gains = OPEN_LOOP_GAINS[::5] if request.quick else OPEN_LOOP_GAINS
     ratios = GAIN_RATIOS[::3] if request.quick else GAIN_RATIOS
-    engine = make_engine("ngspice", precise=True, timeout=request.config.spice_timeout)
+    engine = make_engine("ngspice", precise=True, timeout=request.config.spice_timeout,
+                         workers=request.config.spice_workers)
 
     def compare(what: str, value: float, **changes) -> dict:
         """One point of a sweep; a point where ngspice fails is recorded with its error."""

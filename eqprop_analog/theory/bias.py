@@ -52,7 +52,8 @@ def run(request: VerifyRequest) -> Verdict:
     for name in engines:
         request.log(f"bias: {name}, {'-'.join(map(str, request.layers))}, against the implicit "
                     "gradient")
-        engine = make_engine(name, precise=True, timeout=request.config.spice_timeout)
+        engine = make_engine(name, precise=True, timeout=request.config.spice_timeout,
+                             workers=request.config.spice_workers)
         try:
             reference = gc.reference_gradient("implicit", engine, network, conductances, x, cost,
                                               targets)
