@@ -7,119 +7,47 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, NoReturn
 
 import numpy as np
 
+from eqprop_analog.cli_flags import (
+    Parser,
+    add_option_flags,
+    count,
+    given_options,
+    numbers,
+    option_names,
+    positive,
+    report_error,
+)
 from eqprop_analog.errors import ConfigError, EqpropError, SolverError
 from eqprop_analog.threads import limit_threads
 
 STATEMENTS = ("gdu", "rbp", "bias", "cep", "asymmetry")  # eqprop_analog.theory.<statement>
 
 
-def _numbers(text: str, kind: type, what: str) -> tuple:
-    try:
-        values = tuple(kind(v) for v in text.split(","))
-    except ValueError:
-        values = ()
-    if not values:
-        raise ConfigError(f"{what} must be a comma-separated list of numbers, got {text!r}")
-    return values
-
-
-def _count(high: int):
-    """An argparse type: an integer from 1 to ``high``."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = 0
-        if not 1 <= value <= high:
-            raise argparse.ArgumentTypeError(f"expected an integer from 1 to {high}, got {text!r}")
-        return value
-    return parse
-
-
-def _positive(text: str) -> float:
-    """An argparse type: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not (np.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
-    return value
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, with its errors (unknown flag, missing argument) on one line like every other."""
-
-    def error(self, message: str) -> NoReturn:
-        report_error(f"{message} (see {self.prog} --help)")
-        sys.exit(2)
-
-
-def _option_flags(parser: argparse.ArgumentParser, names: Iterable[str]) -> None:
-    """A flag for each run option in ``names``, grouped by table; its text is converted and
-    checked by the option table (:mod:`eqprop_analog.options`), not by argparse."""
-    from eqprop_analog.config import OPTIONS
-
-    groups: dict[str, argparse._ArgumentGroup] = {}
-    for name in names:
-        spec = OPTIONS[name]
-        if spec.section not in groups:
-            groups[spec.section] = parser.add_argument_group(f"[{spec.section}] options")
-        group = groups[spec.section]
-        if spec.kind is bool:
-            group.add_argument(spec.flag, dest=name, action="store_true", default=None,
-                               help=spec.help_text())
-        else:
-            group.add_argument(spec.flag, dest=name, metavar=spec.metavar_text(),
-                               help=spec.help_text())
-
-
-def _overrides(args: argparse.Namespace, names: Iterable[str]) -> dict[str, Any]:
-    """The options given on the command line, converted from their text."""
-    from eqprop_analog.config import OPTIONS
-
-    given = {}
-    for name in names:
-        text = getattr(args, name)
-        if text is not None:
-            given[name] = text if OPTIONS[name].kind is bool else OPTIONS[name].parse(text)
-    return given
-
-
-def _names(*sections: str, but: tuple[str, ...] = ()) -> tuple[str, ...]:
-    from eqprop_analog.config import SECTIONS
-
-    return tuple(n for s in sections for n in SECTIONS[s] if n not in but)
-
-
 # The run options each command takes as flags (compile and gradcheck take --layers for hidden).
 def train_options() -> tuple[str, ...]:
-    return _names("circuit", "training", "engine", "device")
+    return option_names("circuit", "training", "engine", "device")
 
 
 def compile_options() -> tuple[str, ...]:
-    return _names("circuit", but=("hidden",)) + ("seed",)
+    return option_names("circuit", but=("hidden",)) + ("seed",)
 
 
 def gradcheck_options() -> tuple[str, ...]:
-    return _names("circuit", but=("hidden",)) + ("engine", "spice_timeout", "spice_workers",
-                                                    "beta", "estimator",
-                                                    "nudging", "seed")
+    return option_names("circuit", but=("hidden",)) + (
+        "engine", "spice_timeout", "spice_workers", "beta", "estimator", "nudging", "seed")
 
 
 def verify_options() -> tuple[str, ...]:
-    return _names("circuit", but=("hidden",)) + ("spice_timeout", "spice_workers", "nudging",
-                                                 "seed")
+    return option_names("circuit", but=("hidden",)) + (
+        "spice_timeout", "spice_workers", "nudging", "seed")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="eqprop-analog", description=__doc__)
+    parser = Parser(prog="eqprop-analog", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train a network with EP, the circuit solved by an engine")
@@ -129,25 +57,25 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", help="continue the run in this folder from its checkpoint")
     train.add_argument("--json", action="store_true", help="end with one JSON line of results")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
-    _option_flags(train, train_options())
+    add_option_flags(train, train_options())
 
     comp = sub.add_parser("compile", help="write the netlist of a network and its weight map")
     comp.add_argument("--layers", required=True, help="layer sizes, e.g. 64,32,10")
     comp.add_argument("-o", "--output", required=True, help="netlist file (.cir)")
     comp.add_argument("--config", help="TOML file whose [circuit] table gives the options")
-    _option_flags(comp, compile_options())
+    add_option_flags(comp, compile_options())
 
     grad = sub.add_parser("gradcheck", help="EP estimate against finite differences through the "
                           "engine or the implicit (adjoint) gradient")
     grad.add_argument("--layers", default="4,6,3")
-    grad.add_argument("--batch", type=_count(10_000), default=4, help="samples in the checked batch")
+    grad.add_argument("--batch", type=count(10_000), default=4, help="samples in the checked batch")
     grad.add_argument("--reference", choices=("finite-differences", "implicit"),
                       default="finite-differences", help="the gradient EP is compared with")
     grad.add_argument("--sweep", action="store_true",
                       help="also tabulate the error of one-sided and symmetric EP over beta")
     grad.add_argument("--plot", help="with --sweep: write the log-log plot of error against beta")
     grad.add_argument("--json", action="store_true")
-    _option_flags(grad, gradcheck_options())
+    add_option_flags(grad, gradcheck_options())
 
     verify = sub.add_parser("verify", help="check a statement of the seed theory on a circuit; "
                             "writes figures and verify.json")
@@ -160,19 +88,19 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--engine", choices=("ngspice", "native"),
                         help="run on this engine only (default: every engine the statement runs "
                         "on: gdu and cep native, asymmetry ngspice, rbp and bias both)")
-    verify.add_argument("--beta", type=_positive, help="nudging strength in S (default: the "
+    verify.add_argument("--beta", type=positive, help="nudging strength in S (default: the "
                         "statement's own)")
     verify.add_argument("--out", help="folder for the figures and verify.json (default "
                         "verify-<statement>)")
     verify.add_argument("--quick", action="store_true", help="smaller sweeps: seconds, not "
                         "minutes (the test suite's size)")
     verify.add_argument("--json", action="store_true", help="end with one JSON line of results")
-    _option_flags(verify, verify_options())
+    add_option_flags(verify, verify_options())
 
     sweep = sub.add_parser("sweep", help="many runs over a grid or random draws of options, on "
                            "Dask workers; resumes where a killed sweep stopped")
     sweep.add_argument("file", help="sweep file (TOML: [sweep], [fixed], [grid] or [random])")
-    sweep.add_argument("--workers", type=_count(256), default=2,
+    sweep.add_argument("--workers", type=count(256), default=2,
                        help="worker processes of the local cluster (default 2)")
     sweep.add_argument("--scheduler", help="address of a running Dask scheduler to use instead")
     sweep.add_argument("--out", help="results folder (default: beside the file, <name>-results)")
@@ -198,7 +126,7 @@ def cmd_train(args) -> int:
     from eqprop_analog.learning.checkpoint import CHECKPOINT
     from eqprop_analog.run import resume_config, train
 
-    overrides = _overrides(args, train_options())
+    overrides = given_options(args, train_options())
     if args.resume:
         if args.config:
             raise ConfigError("--resume takes the run's own config; drop --config")
@@ -240,10 +168,10 @@ def cmd_compile(args) -> int:
     from eqprop_analog.config import apply_overrides
     from eqprop_analog.spice.netlist import write_netlist
 
-    layers = _numbers(args.layers, int, "--layers")
+    layers = numbers(args.layers, int, "--layers")
     if len(layers) < 2:
         raise ConfigError("--layers needs at least inputs and outputs, e.g. 64,32,10")
-    config = apply_overrides(_base_config(args), _overrides(args, compile_options()))
+    config = apply_overrides(_base_config(args), given_options(args, compile_options()))
     spec = config.spec_for(layers)
     check_fits(spec, "netlist")
     network = LayeredNetwork(spec)
@@ -271,8 +199,8 @@ def cmd_gradcheck(args) -> int:
     from eqprop_analog.learning import gradcheck as gc
     from eqprop_analog.learning.estimators import EPEstimator
 
-    layers = _numbers(args.layers, int, "--layers")
-    config = apply_overrides(RunConfig(), _overrides(args, gradcheck_options()))
+    layers = numbers(args.layers, int, "--layers")
+    config = apply_overrides(RunConfig(), given_options(args, gradcheck_options()))
     if args.plot and not args.sweep:
         raise ConfigError("--plot draws the sweep over beta: add --sweep")
     spec = config.spec_for(layers)
@@ -338,13 +266,13 @@ def cmd_verify(args) -> int:
     from eqprop_analog.config import apply_overrides
     from eqprop_analog.theory.verify import VerifyRequest
 
-    layers = _numbers(args.layers, int, "--layers")
+    layers = numbers(args.layers, int, "--layers")
     out = Path(args.out or f"verify-{args.statement}")
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file; give a folder")
     # with --json, stdout ends with the JSON line: progress goes to stderr
     log = (lambda line: print(line, file=sys.stderr)) if args.json else print
-    config = apply_overrides(_base_config(args), _overrides(args, verify_options()))
+    config = apply_overrides(_base_config(args), given_options(args, verify_options()))
     request = VerifyRequest(config, layers, args.engine, args.beta, out, args.quick, log)
     out.mkdir(parents=True, exist_ok=True)
     verdict = importlib.import_module(f"eqprop_analog.theory.{args.statement}").run(request)
@@ -353,7 +281,7 @@ def cmd_verify(args) -> int:
     print(f"wrote {path} and {len(verdict.figures)} figures in {out}",
           file=sys.stderr if args.json else sys.stdout)
     if args.json:
-        print(json.dumps(json.loads(path.read_text())))
+        print(json.dumps(verdict.plain()))
     return 0
 
 
@@ -402,11 +330,6 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     report_error(message)
     return 2
-
-
-def report_error(message: str) -> None:
-    """The one line a user sees for an error: no traceback, no line breaks."""
-    print(f"eqprop-analog: error: {' '.join(message.split())}", file=sys.stderr)
 
 
 if __name__ == "__main__":

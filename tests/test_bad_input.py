@@ -59,6 +59,7 @@ COMMANDS = {
     "compile": (cli.compile_options(), ["compile", "--layers", "2,3,2"]),
     "gradcheck": (cli.gradcheck_options(), ["gradcheck", "--layers", "2,3,2", "--engine",
                                             "native"]),
+    "verify": (cli.verify_options(), ["verify", "cep", "--quick", "--layers", "2,3,2"]),
 }
 
 
@@ -66,7 +67,8 @@ COMMANDS = {
                                            for n in names])
 def test_every_rejected_flag_value_is_one_line(command, name, capsys, tmp_path):
     base = COMMANDS[command][1] + (["-o", str(tmp_path / "n.cir")] if command == "compile" else
-                                   ["--out", str(tmp_path / "run")] if command == "train" else [])
+                                   ["--out", str(tmp_path / "run")] if command in ("train", "verify")
+                                   else [])
     spec = OPTIONS[name]
     texts = ["abc"] if spec.kind is bool else [t for t in TEXTS if rejected(name, t)]
     assert texts, f"no bad value found for {name}"

@@ -212,3 +212,17 @@ def test_make_engine_starts_one_process_per_core_by_default():
         assert len(engine.processes) == available_cores()
     finally:
         engine.close()
+
+
+def test_several_processes_solve_again_after_close(small):
+    """close() stops the processes and their threads; the next solve starts them again and
+    still uses every process."""
+    network, g, x = small
+    engine = NgspiceEngine(workers=2)
+    try:
+        first = engine.solve(network, g, x).voltages
+        engine.close()
+        np.testing.assert_array_equal(engine.solve(network, g, x).voltages, first)
+        assert all(p.pid is not None for p in engine.processes)
+    finally:
+        engine.close()

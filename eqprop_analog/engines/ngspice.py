@@ -119,6 +119,7 @@ class NgspiceEngine:
         self.options = options
         self.process = process or NgspiceProcess()
         self.processes = [self.process] + [NgspiceProcess() for _ in range(workers - 1)]
+        self._pool: ThreadPoolExecutor | None = None  # made at the first split solve
 
     # -- netlist of one sweep -------------------------------------------------------------------------
     def _stimulus(self, network: LayeredNetwork, x: np.ndarray, betas: tuple[float, ...],
@@ -178,9 +179,11 @@ class NgspiceEngine:
         if len(shares) == 1:
             parts = solve_share(self.process, shares[0])
         else:
-            # the processes compute; these threads only write netlists and wait for answers
-            with ThreadPoolExecutor(len(shares)) as pool:
-                results = list(pool.map(solve_share, self.processes, shares))
+            # threads that write each share's netlist and wait for its process (kept: a pool
+            # per mini-batch would be started and joined thousands of times per epoch)
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(len(self.processes))
+            results = list(self._pool.map(solve_share, self.processes, shares))
             parts = [part for share in results for part in share]
         return Solution(phases.betas, np.concatenate(parts, axis=1))
 
@@ -206,5 +209,8 @@ class NgspiceEngine:
         return self.options.vntol + self.options.reltol * float(np.max(np.abs(voltages), initial=0))
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
         for process in self.processes:
             process.close()

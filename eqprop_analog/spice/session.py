@@ -137,8 +137,9 @@ class NgspiceSession:
             if info == self._ffi.NULL or info.v_realdata == self._ffi.NULL:
                 raise SpiceError(f"no vector {name!r} after the analysis", analysis=analysis,
                                  ngspice_output=self._messages())
+            # views of ngspice's memory: np.stack below copies them before "destroy all"
             columns.append(np.frombuffer(self._ffi.buffer(info.v_realdata, info.v_length * 8),
-                                         dtype=np.float64).copy())
+                                         dtype=np.float64))
         if len({len(c) for c in columns}) != 1:
             raise SpiceError("the analysis returned vectors of different lengths",
                              analysis=analysis, ngspice_output=self._messages())

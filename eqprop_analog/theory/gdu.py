@@ -138,17 +138,18 @@ def _record(result: dict, name: str, model: DiscreteModel, steps: int, beta: flo
     ``beta`` (for the figure)."""
     s_star = model.free_state()
     bptt = bptt_processes(model, s_star, steps)
-    comparisons = {e: compare_gdu(model, steps, beta, e, s_star, bptt) for e in GDU_ESTIMATORS}
-    result["relmse"][name] = {e: c.relmse() for e, c in comparisons.items()}
+    comparisons = {(e, b): compare_gdu(model, steps, b, e, s_star, bptt)
+                   for e in GDU_ESTIMATORS for b in {beta, *betas}}
+    result["relmse"][name] = {e: comparisons[e, beta].relmse() for e in GDU_ESTIMATORS}
     result["beta"][name], result["K"][name] = beta, steps
     result["by_beta"][name] = {
-        e: [{"beta": b, "relmse": compare_gdu(model, steps, b, e, s_star, bptt).relmse()}
-            for b in betas] for e in GDU_ESTIMATORS}
+        e: [{"beta": b, "relmse": comparisons[e, b].relmse()} for b in betas]
+        for e in GDU_ESTIMATORS}
     if not name.startswith("prototypical"):  # a primitive function: the error is the bias in beta
         result["orders"][name] = orders(result["by_beta"][name])
     result["first_phase_steps"][name] = getattr(model, "first_phase_steps", None)
     result["fixed_point_error"][name] = fixed_point_error(model, s_star)
-    return comparisons["one-sided"]
+    return comparisons["one-sided", beta]
 
 
 def _processes_figure(request: VerifyRequest, name: str, comparison: GDUComparison,

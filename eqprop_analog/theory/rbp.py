@@ -52,8 +52,11 @@ def run(request: VerifyRequest) -> Verdict:
     for engine in engines:
         beta = request.beta or (BETA if engine == "ngspice" else NATIVE_BETA)
         request.log(f"rbp: {engine} nudged phase to {t_end:.3g} s, beta {beta:g} S")
-        phase = (_ngspice_phase if engine == "ngspice" else _native_phase)(
-            request, model, linear, times, beta, fastest)
+        if engine == "ngspice":
+            phase = _ngspice_phase(model, linear, times, beta, RISE * fastest,
+                                   request.config.spice_timeout)
+        else:
+            phase = _native_phase(model, linear, times, beta)
         phases[engine] = (beta, phase)
     first, (beta, ep) = engines[0], phases[engines[0]]
     result = {"engine": first, "beta": beta, "t_end": t_end, "node_capacitance": capacitance,
@@ -70,15 +73,15 @@ def run(request: VerifyRequest) -> Verdict:
     return Verdict(result, table, _figures(request, first, ep, rbp, result["truncation"]))
 
 
-def _ngspice_phase(request: VerifyRequest, model: CircuitEuler, linear: LinearisedCircuit,
-                   times: np.ndarray, beta: float, fastest: float) -> Processes:
-    """One ngspice transient per sample, read on the time grid."""
+def _ngspice_phase(model: CircuitEuler, linear: LinearisedCircuit, times: np.ndarray,
+                   beta: float, rise: float, timeout: float | None) -> Processes:
+    """One ngspice transient per sample, the nudge switched on over ``rise`` seconds, read on
+    the time grid."""
     t_end = float(times[-1])
     with NgspiceProcess() as process:
         runs = [nudged_transient(process, model.network, model.conductances, model.features[b],
                                  model.cost, model.targets[b].numpy(), beta,
-                                 linear.capacitance, t_end, t_end / len(times),
-                                 RISE * fastest, request.config.spice_timeout)
+                                 linear.capacitance, t_end, t_end / len(times), rise, timeout)
                 for b in range(len(model.features))]
     start = np.stack([r.voltages[0] for r in runs])  # ngspice's own free operating point
     on_grid = [r.on(times) for r in runs]
@@ -86,8 +89,8 @@ def _ngspice_phase(request: VerifyRequest, model: CircuitEuler, linear: Linearis
                                 np.stack([r.capacitor_currents for r in on_grid]), beta, start)
 
 
-def _native_phase(request: VerifyRequest, model: CircuitEuler, linear: LinearisedCircuit,
-                  times: np.ndarray, beta: float, fastest: float) -> Processes:
+def _native_phase(model: CircuitEuler, linear: LinearisedCircuit, times: np.ndarray,
+                  beta: float) -> Processes:
     """The nudged phase integrated with the native equations."""
     voltages, flows = integrate_nudged_phase(model, linear.capacitance, beta, times,
                                              linear.motion(beta))

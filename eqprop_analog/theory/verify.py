@@ -79,9 +79,13 @@ class Verdict:
     table: list[str]
     figures: list[Path] = field(default_factory=list)
 
+    def plain(self) -> dict:
+        """The result with JSON types only (numpy scalars and arrays converted)."""
+        return _plain(self.result)
+
     def write(self, out: Path) -> Path:
         path = out / RESULT_FILE
-        atomic_write_text(path, json.dumps(_plain(self.result), indent=1) + "\n")
+        atomic_write_text(path, json.dumps(self.plain(), indent=1) + "\n")
         return path
 
 
