@@ -1,24 +1,30 @@
 """Milliseconds per operating point and per training sample of the ngspice engine.
 
     python benchmarks/bench_engine.py [--repeats N] [--batch N] [--workers 1,2]
+        [--solvers klu,sparse] [--libraries PATH,PATH] [--networks 784-100-10,...]
 
 Per operating point: free-phase sweeps of a batch (64 points by default), everything included
 (netlist text, load, sweep, read-back), wall-clock. Per training sample: one symmetric-EP step
 (free, +beta and -beta phases in one sweep, gradient and conductance update) divided by the batch
-size. ``--workers`` lists the numbers of ngspice processes to compare, each a column pair, in
-the same run. Prints a Markdown table for BENCHMARKS.md.
+size. Every combination of ``--libraries`` (libngspice files; default the system's), matrix
+``--solvers`` and numbers of ngspice processes (``--workers``) is a column pair, all measured in
+the same run so that their ratios stand; KLU is left out for a library without it. Prints a
+Markdown table for BENCHMARKS.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import platform
 
 from _timing import time_engine
 
-from eqprop_analog.engines.ngspice import NgspiceEngine
+from eqprop_analog.engines.ngspice import NgspiceEngine, SpiceOptions
+from eqprop_analog.spice.library import find_library
+from eqprop_analog.spice.worker import NgspiceProcess
 
-NETWORKS = [(20, 30, 10), (64, 100, 10), (784, 100, 10)]
+NETWORKS = "20-30-10,64-100-10,784-100-10"
 
 
 def main() -> None:
@@ -26,25 +32,38 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--workers", default="1", help="ngspice processes, e.g. 1,2")
+    parser.add_argument("--solvers", default="klu", help="matrix solvers, e.g. klu,sparse")
+    parser.add_argument("--libraries", default=None, help="libngspice files, comma-separated")
+    parser.add_argument("--networks", default=NETWORKS, help="layer sizes, comma-separated")
     args = parser.parse_args()
-    workers = [int(w) for w in args.workers.split(",")]
+    libraries = args.libraries.split(",") if args.libraries else [find_library()]
+    columns = []
+    for library, solver, workers in itertools.product(
+            libraries, args.solvers.split(","), [int(w) for w in args.workers.split(",")]):
+        with NgspiceProcess(library) as probe:
+            version, klu = probe.library()
+        if solver != "klu" or klu:
+            columns.append((library, version, solver, workers))
     print(f"machine: {platform.processor() or platform.machine()}, {platform.system()}, "
           f"batch {args.batch}, {args.repeats} repeats")
-    print("| network | " + " | ".join(f"{w} process{'es' if w > 1 else ''}: ms per operating "
-                                      "point | ms per training sample (3 phases)"
-                                      for w in workers) + " |")
-    print("|---|" + "---|---|" * len(workers))
-    for layers in NETWORKS:
+    print("| network | " + " | ".join(
+        f"ngspice {version} {solver.upper()}, {workers} process{'es' if workers > 1 else ''}: "
+        "ms per operating point | ms per training sample (3 phases)"
+        for _, version, solver, workers in columns) + " |")
+    print("|---|" + "---|---|" * len(columns))
+    for network in args.networks.split(","):
+        layers = tuple(int(n) for n in network.split("-"))
         repeats = max(1, args.repeats // 5) if layers[0] > 500 else args.repeats
         cells = []
-        for w in workers:
-            engine = NgspiceEngine(workers=w)
+        for library, _, solver, workers in columns:
+            engine = NgspiceEngine(SpiceOptions(matrix_solver=solver), workers=workers,
+                                   library=library)
             try:
                 point, sample, _ = time_engine(engine, layers, args.batch, repeats)
             finally:
                 engine.close()
             cells += [f"{point:.2f}", f"{sample:.2f}"]
-        print(f"| {'-'.join(map(str, layers))} | " + " | ".join(cells) + " |", flush=True)
+        print(f"| {network} | " + " | ".join(cells) + " |", flush=True)
 
 
 if __name__ == "__main__":

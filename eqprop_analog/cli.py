@@ -38,12 +38,13 @@ def compile_options() -> tuple[str, ...]:
 
 def gradcheck_options() -> tuple[str, ...]:
     return option_names("circuit", but=("hidden",)) + (
-        "engine", "spice_timeout", "spice_workers", "beta", "estimator", "nudging", "seed")
+        "engine", "spice_timeout", "spice_workers", "matrix_solver", "beta", "estimator", "nudging",
+        "seed")
 
 
 def verify_options() -> tuple[str, ...]:
     return option_names("circuit", but=("hidden",)) + (
-        "spice_timeout", "spice_workers", "nudging", "seed")
+        "spice_timeout", "spice_workers", "matrix_solver", "nudging", "seed")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -195,7 +196,7 @@ def cmd_gradcheck(args) -> int:
     from eqprop_analog.circuit.layered import LayeredNetwork
     from eqprop_analog.circuit.size import check_fits
     from eqprop_analog.config import RunConfig, apply_overrides
-    from eqprop_analog.engines import SquaredError, make_engine
+    from eqprop_analog.engines import SquaredError
     from eqprop_analog.learning import gradcheck as gc
     from eqprop_analog.learning.estimators import EPEstimator
 
@@ -213,8 +214,7 @@ def cmd_gradcheck(args) -> int:
     estimator = EPEstimator(config.estimator, config.beta)
     cost = SquaredError()
     # tight tolerances: finite differences resolve loss changes of ~1e-9 relative
-    engine = make_engine(config.engine, precise=True, timeout=config.spice_timeout,
-                         workers=config.spice_workers)
+    engine = config.engine_for(precise=True)
     try:
         reference = gc.reference_gradient(args.reference, engine, network, conductances, x, cost,
                                           targets)

@@ -33,7 +33,9 @@ from eqprop_analog.devices import (
     Variability,
 )
 from eqprop_analog.devices.memristor import SCHEMES
-from eqprop_analog.engines.base import NUDGING_MODES, NudgingMode
+from eqprop_analog.engines import make_engine
+from eqprop_analog.engines.base import NUDGING_MODES, Engine, NudgingMode
+from eqprop_analog.engines.ngspice import MATRIX_SOLVERS
 from eqprop_analog.engines.nudging import COSTS, Cost, make_cost
 from eqprop_analog.errors import ConfigError
 from eqprop_analog.files import read_user_text
@@ -149,6 +151,10 @@ class RunConfig:
         "engine", int, None, "ngspice processes that solve a mini-batch together, each a share of "
         "its samples (other counts agree to the solver's tolerance, not to the bit)", low=1,
         high=256, none="one per available core; 1 in a sweep, whose runs run in parallel already")
+    matrix_solver: str = option(
+        "engine", str, "auto", "ngspice's matrix solver: klu (ngspice >= 42, 2-4x faster on large "
+        "circuits), sparse (the older one), or auto: klu where the library has it, else sparse "
+        "(said on stderr); results agree to the solver's tolerance", choices=MATRIX_SOLVERS)
     spice_timeout: float | None = option(
         "engine", float, None, "seconds one ngspice call may take before its process is taken "
         "for hung, killed and restarted (the mini-batch is skipped)", unit="s", low=0,
@@ -252,6 +258,16 @@ class RunConfig:
     def cost_model(self) -> Cost:
         """The cost of the outputs, with its softmax gain or target voltages."""
         return make_cost(self.cost, self.softmax_gain, self.target_high, self.target_low)
+
+    def engine_for(self, name: str | None = None, *, precise: bool = False,
+                   workers: int | None = None) -> Engine:
+        """The engine ``name`` (default this config's) with this config's tolerance, timeout,
+        processes (``workers`` where given) and matrix solver; ``precise``: the tight tolerances
+        of gradient checks."""
+        return make_engine(name or self.engine, reltol=self.reltol, precise=precise,
+                           timeout=self.spice_timeout,
+                           workers=self.spice_workers if workers is None else workers,
+                           matrix_solver=self.matrix_solver)
 
     def ep_estimator(self) -> EPEstimator:
         """The EP estimator at this config's nudging strength."""

@@ -11,7 +11,7 @@ from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.circuit.size import BYTES_PER_CONDUCTANCE, check_fits
 from eqprop_analog.config import OPTIONS, RunConfig, config_from_mapping, config_to_toml, read_toml
 from eqprop_analog.data import Dataset, load_dataset
-from eqprop_analog.engines import Engine, make_engine
+from eqprop_analog.engines import Engine
 from eqprop_analog.errors import ConfigError
 from eqprop_analog.files import atomic_write_text
 from eqprop_analog.learning.checkpoint import CHECKPOINT
@@ -19,9 +19,11 @@ from eqprop_analog.learning.export import export_run
 from eqprop_analog.learning.trainer import Trainer
 
 CONFIG_FILE = "config.toml"
-RESUME_OPTIONS = ("epochs", "spice_timeout", "spice_workers")  # what a resumed run may change
+# what a resumed run may change: options that change no result beyond the solver's tolerance
+RESUME_OPTIONS = ("epochs", "spice_timeout", "spice_workers", "matrix_solver")
 # options added after runs' config.toml files were first written: missing there, they default
-ADDED_SINCE = ("spice_timeout", "amplifier_backward_ratio", "node_capacitance", "spice_workers")
+ADDED_SINCE = ("spice_timeout", "amplifier_backward_ratio", "node_capacitance", "spice_workers",
+               "matrix_solver")
 
 
 def build_trainer(config: RunConfig, data: Dataset, engine: Engine, run_dir: str | Path, *,
@@ -48,25 +50,33 @@ def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
     run_dir = Path(run_dir)
     data = load_dataset(config.dataset, config.seed, config.test_fraction, config.data_dir)
     own_engine = engine is None
-    engine = engine or make_engine(config.engine, reltol=config.reltol,
-                                  timeout=config.spice_timeout, workers=config.spice_workers)
+    engine = engine or config.engine_for()
     try:
         trainer = build_trainer(config, data, engine, run_dir, progress=progress, log=log)
         if not resume:
             run_dir.mkdir(parents=True, exist_ok=True)
             atomic_write_text(run_dir / CONFIG_FILE, config_to_toml(config))
         log(f"training {'-'.join(map(str, trainer.network.spec.layers))} on {data.name} "
-            f"({len(data.x_train)} train, {len(data.x_test)} test samples) with {engine.name}, "
-            f"{config.estimator} EP, {config.cost}, beta {config.beta:g}")
+            f"({len(data.x_train)} train, {len(data.x_test)} test samples) with "
+            f"{engine_label(engine)}, {config.estimator} EP, {config.cost}, beta {config.beta:g}")
         return export_run(trainer, trainer.fit(resume=resume))
     finally:
         if own_engine:
             engine.close()
 
 
+def engine_label(engine: Engine) -> str:
+    """The engine in words for the log: ``ngspice 46 (KLU matrix solver)``, ``native``."""
+    about = engine.describe()
+    if "ngspice_version" not in about:
+        return engine.name
+    return (f"{engine.name} {about['ngspice_version']} ({str(about['matrix_solver']).upper()} "
+            "matrix solver)")
+
+
 def resume_config(run_dir: Path, overrides: dict) -> RunConfig:
-    """The config of an earlier run, with ``overrides``: only ``epochs``, ``spice_timeout`` and
-    ``spice_workers`` (which change no result) may change."""
+    """The config of an earlier run, with ``overrides``: only ``epochs`` and the options that
+    change no result beyond the solver's tolerance (``RESUME_OPTIONS``) may change."""
     if not (run_dir / CHECKPOINT).is_file():
         raise ConfigError(f"{run_dir} has no {CHECKPOINT} to resume from")
     data = read_toml(run_dir / CONFIG_FILE, "the run's config")

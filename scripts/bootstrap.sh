@@ -1,13 +1,79 @@
 #!/usr/bin/env bash
-# Installs what eqprop-analog needs and is missing: Debian packages (ngspice, libngspice0,
-# dataset-fashion-mnist, python3-venv) with apt-get, and the Python environment .venv with pip.
+# Installs what eqprop-analog needs and is missing: Debian packages (ngspice and libngspice0 of
+# version >= 42, which have the KLU matrix solver: from bookworm-backports on Debian bookworm,
+# else the release's own; dataset-fashion-mnist; python3-venv) with apt-get, and the Python
+# environment .venv with pip. Where no ngspice >= 42 can be had it keeps (or installs) the older
+# one and says so: the engine then uses ngspice's old sparse solver.
 # Safe to run again: it only does what is not done yet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 fail() { echo "bootstrap: $*" >&2; exit 1; }
+say() { echo "bootstrap: $*" >&2; }
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
+# "46.0+ds-1~bpo12+1" -> 46 (an epoch "1:" is dropped); 0 when the package is not installed
+major_version() {
+    local version
+    installed "$1" || { echo 0; return; }
+    version=$(dpkg-query -W -f='${Version}' "$1")
+    version=${version#*:}
+    echo "${version%%[!0-9]*}"
+}
+KLU_SINCE=42  # the first ngspice with KLU
+
+can_be_root() {
+    [ "$(id -u)" -eq 0 ] || { command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; }
+}
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif can_be_root; then
+        sudo -n "$@"
+    else
+        fail "needs root to run '$*': run as root or with passwordless sudo"
+    fi
+}
+apt_install() {
+    command -v apt-get >/dev/null 2>&1 || \
+        fail "needs apt-get (Debian/Ubuntu) to install $*; install them by other means"
+    say "installing $*"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "$@" >/dev/null
+}
+ngspice_major() {
+    local a b
+    a=$(major_version ngspice)
+    b=$(major_version libngspice0)
+    echo $((a < b ? a : b))
+}
+
+# ngspice >= 42 (KLU): bookworm's own is 39.3, its backports suite has 46
+codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}") || codename=""
+if [ "$(ngspice_major)" -lt "$KLU_SINCE" ] && command -v apt-get >/dev/null 2>&1 && can_be_root
+then
+    if [ "$codename" = bookworm ]; then
+        if ! grep -rqs --include='*.list' --include='*.sources' bookworm-backports \
+                /etc/apt/sources.list /etc/apt/sources.list.d; then
+            say "adding the bookworm-backports suite (for ngspice >= $KLU_SINCE)"
+            printf '%s\n' "Types: deb" "URIs: http://deb.debian.org/debian" \
+                "Suites: bookworm-backports" "Components: main" \
+                "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" | \
+                as_root tee /etc/apt/sources.list.d/bookworm-backports.sources >/dev/null
+        fi
+        as_root apt-get update -qq || true
+        apt_install -t bookworm-backports ngspice libngspice0 || \
+            say "ngspice from bookworm-backports could not be installed"
+    else
+        as_root apt-get update -qq || true
+        candidate=$(apt-cache policy ngspice 2>/dev/null | sed -n 's/^ *Candidate: *//p')
+        candidate=${candidate#*:}
+        candidate=${candidate%%[!0-9]*}
+        if [ "${candidate:-0}" -gt "$(ngspice_major)" ]; then
+            apt_install ngspice libngspice0 || say "ngspice $candidate could not be installed"
+        fi
+    fi
+fi
 
 missing=()
 for package in ngspice libngspice0 dataset-fashion-mnist; do
@@ -19,17 +85,12 @@ python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
     command -v apt-get >/dev/null 2>&1 || \
         fail "needs apt-get (Debian/Ubuntu) to install ${missing[*]}; install them by other means"
-    if [ "$(id -u)" -eq 0 ]; then
-        as_root=()
-    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-        as_root=(sudo -n)
-    else
-        fail "needs root to install ${missing[*]}: run as root or with passwordless sudo"
-    fi
-    echo "bootstrap: installing ${missing[*]}" >&2
-    "${as_root[@]}" apt-get update -qq
-    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-        --no-install-recommends "${missing[@]}" >/dev/null
+    as_root apt-get update -qq
+    apt_install "${missing[@]}"
+fi
+if [ "$(ngspice_major)" -lt "$KLU_SINCE" ]; then
+    say "ngspice $(ngspice_major) is what could be installed here: it has no KLU, so the engine" \
+        "falls back to ngspice's older sparse matrix solver (slower at large sizes)"
 fi
 
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \

@@ -1,5 +1,7 @@
 """The ngspice engine: phases, nudging, errors that leave the caller alive, memory."""
 
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -7,8 +9,9 @@ from faults import crash_during_next_call
 
 from eqprop_analog import CircuitSpec, LayeredNetwork
 from eqprop_analog.engines import Phases, SquaredError
-from eqprop_analog.engines.ngspice import NgspiceEngine, SpiceOptions
-from eqprop_analog.errors import DataError, LibraryNotFoundError, SpiceError
+from eqprop_analog.engines import ngspice as ngspice_engine
+from eqprop_analog.engines.ngspice import NgspiceEngine, SpiceOptions, resolved_solver
+from eqprop_analog.errors import ConfigError, DataError, LibraryNotFoundError, SpiceError
 from eqprop_analog.spice.library import LIBRARY_ENV
 from eqprop_analog.spice.worker import NgspiceProcess
 
@@ -224,5 +227,78 @@ def test_several_processes_solve_again_after_close(small):
         engine.close()
         np.testing.assert_array_equal(engine.solve(network, g, x).voltages, first)
         assert all(p.pid is not None for p in engine.processes)
+    finally:
+        engine.close()
+
+
+# -- matrix solver ---------------------------------------------------------------------------------
+@pytest.fixture
+def fresh_fallback_note(monkeypatch):
+    monkeypatch.setattr(ngspice_engine, "_fallback_said", False)
+
+
+@pytest.mark.parametrize("requested, klu, expected", [
+    ("auto", True, "klu"), ("auto", False, "sparse"), ("klu", True, "klu"),
+    ("sparse", True, "sparse"), ("sparse", False, "sparse")])
+def test_matrix_solver_resolves_against_the_library(fresh_fallback_note, capsys, requested, klu,
+                                                    expected):
+    assert resolved_solver(requested, 46 if klu else 39, klu) == expected
+    said = capsys.readouterr().err
+    fell_back = requested == "auto" and not klu
+    assert ("falling back to its sparse solver" in said) == fell_back
+    assert said.count("\n") == int(fell_back)  # one line
+
+
+def test_fallback_to_the_sparse_solver_is_said_once(fresh_fallback_note, capsys):
+    for _ in range(3):
+        resolved_solver("auto", 39, False)
+    assert capsys.readouterr().err.count("ngspice 39 has no KLU") == 1
+
+
+def test_klu_asked_of_a_library_without_it_is_a_config_error(fresh_fallback_note):
+    with pytest.raises(ConfigError, match=r'needs ngspice >= 42 .* ngspice 39 has none'):
+        resolved_solver("klu", 39, False)
+    with pytest.raises(ConfigError, match="matrix_solver must be one of auto, klu, sparse"):
+        SpiceOptions(matrix_solver="lu")
+
+
+PROBE_CHECK = """
+from eqprop_analog.spice.session import NgspiceSession
+session = NgspiceSession()
+session.load("rc\\nV1 a 0 DC 1\\nR1 a b 1k\\nR2 b 0 1k\\n.options klu\\n.end")
+session._command("op", "op")
+printed = " ".join(session._ng._stdout + session._ng._stderr)
+print(session.version, "Using KLU as Direct Linear Solver" in printed, session.has_klu())
+"""
+
+
+def test_the_library_is_asked_whether_it_has_klu():
+    """The probe's answer, against what ngspice itself prints when it solves with KLU (in a
+    process of its own: ngspice keeps global state)."""
+    out = subprocess.run([sys.executable, "-c", PROBE_CHECK], capture_output=True, text=True,
+                         check=True).stdout.split()
+    version, printed, probed = int(out[0]), out[1] == "True", out[2] == "True"
+    assert probed == printed
+    assert probed == (version >= 42)  # Debian's builds of 42 and later have KLU
+
+
+@pytest.mark.parametrize("solver", ["klu", "sparse"])
+def test_sweeps_ask_for_the_solver_and_agree(precise_engine, small, rng, solver):
+    network, g, x = small
+    with NgspiceProcess() as probe:
+        version, klu = probe.library()
+    if solver == "klu" and not klu:
+        pytest.skip(f"ngspice {version} has no KLU")
+    engine = NgspiceEngine(SpiceOptions(reltol=1e-9, vntol=1e-12, abstol=1e-18,
+                                        matrix_solver=solver))
+    try:
+        assert engine.describe() == {"ngspice_version": version, "matrix_solver": solver}
+        cards = engine.options.cards(engine.matrix_solver)
+        assert ("klu" in cards) == (solver == "klu")
+        y = rng.uniform(-0.2, 0.2, (5, 3))
+        phases = Phases((0.0, 1e-6, -1e-6), SquaredError(), y)
+        np.testing.assert_allclose(engine.solve(network, g, x, phases).voltages,
+                                   precise_engine.solve(network, g, x, phases).voltages,
+                                   atol=1e-8)
     finally:
         engine.close()

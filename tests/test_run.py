@@ -1,5 +1,6 @@
 """Training with ngspice in the loop: accuracy targets, determinism, checkpoints and resume."""
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,6 +29,11 @@ def test_xor_is_learned(tmp_path, engine):
     for name in ("network.cir", "network.weights.csv", "curves.png", "metrics.csv",
                  "summary.json", "checkpoint.npz", "config.toml"):
         assert (tmp_path / name).is_file(), name
+    # the run says which ngspice solved it, and with which matrix solver
+    written = json.loads((tmp_path / "summary.json").read_text())
+    version, klu = engine.process.library()
+    assert written["ngspice_version"] == summary["ngspice_version"] == version
+    assert written["matrix_solver"] == ("klu" if klu else "sparse")
 
 
 def test_trained_netlist_holds_the_trained_conductances(tmp_path, engine):
@@ -77,6 +83,9 @@ class KillsNgspiceAtBatch:
 
     def resolution(self, voltages):
         return self.engine.resolution(voltages)
+
+    def describe(self):
+        return self.engine.describe()
 
     def close(self):
         self.engine.close()

@@ -87,6 +87,10 @@ class Engine(Protocol):
         differences between two of its solutions below it are solver noise."""
         ...
 
+    def describe(self) -> dict[str, object]:
+        """What a run's summary should say about the engine beyond its name (versions, solver)."""
+        ...
+
     def close(self) -> None: ...
 
 

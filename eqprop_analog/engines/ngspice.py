@@ -11,6 +11,7 @@ states first, so it takes a free sweep and then a sweep of the nudged points.
 from __future__ import annotations
 
 import math
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
@@ -26,11 +27,15 @@ from eqprop_analog.threads import limit_threads
 SECONDS_PER_ELEMENT_POINT = 1.4e-6
 SWEEP_SOURCE = "V_SWEEP"
 SWEEP_NET = "sweep"
+MATRIX_SOLVERS = ("auto", "klu", "sparse")
+KLU_SINCE = 42  # the first ngspice with the KLU matrix solver
+_fallback_said = False  # the fallback to the sparse solver is said once per process
 
 
 @dataclass(frozen=True)
 class SpiceOptions:
-    """ngspice ``.options``: tolerances of the DC solution (default reltol 1e-6, see DESIGN.md)."""
+    """ngspice ``.options``: tolerances of the DC solution (default reltol 1e-6, see DESIGN.md)
+    and the matrix solver (``auto``: KLU where the library has it, else ngspice's sparse one)."""
 
     reltol: float = 1e-6
     vntol: float = 1e-9
@@ -38,8 +43,12 @@ class SpiceOptions:
     itl2: int = 200  # Newton iterations allowed per sweep point
     max_points: int = 2048  # operating points per sweep; larger batches are split
     timeout: float | None = None  # seconds for one sweep; None: from its size (sweep_timeout)
+    matrix_solver: str = "auto"
 
     def __post_init__(self) -> None:
+        if self.matrix_solver not in MATRIX_SOLVERS:
+            raise ConfigError(f"ngspice matrix_solver must be one of {', '.join(MATRIX_SOLVERS)}, "
+                              f"got {self.matrix_solver!r}")
         for name in ("reltol", "vntol", "abstol"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and 0 < value < 1):
@@ -53,8 +62,15 @@ class SpiceOptions:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"ngspice option {name} must be an integer >= 1, got {value!r}")
 
-    def cards(self) -> dict[str, float]:
-        return {k: v for k, v in asdict(self).items() if k not in ("max_points", "timeout")}
+    def cards(self, solver: str = "sparse") -> dict[str, float | None]:
+        """The ``.options`` of a sweep solved with ``solver`` (a resolved one: klu or sparse);
+        sparse is every ngspice's default, so it needs no card (39 would not know the word)."""
+        cards: dict[str, float | None] = {
+            k: v for k, v in asdict(self).items()
+            if k not in ("max_points", "timeout", "matrix_solver")}
+        if solver == "klu":
+            cards["klu"] = None
+        return cards
 
     def sweep_timeout(self, network: LayeredNetwork, n_points: int) -> float:
         """Seconds to wait for one sweep before its process is taken for hung, killed and
@@ -64,6 +80,27 @@ class SpiceOptions:
             return self.timeout
         elements = network.n_parameters + 4 * len(network.free_nets)
         return 60.0 + 20 * SECONDS_PER_ELEMENT_POINT * elements * n_points
+
+
+def resolved_solver(requested: str, version: int | None, klu: bool) -> str:
+    """The matrix solver a sweep uses: ``klu`` or ``sparse``. ``auto`` takes KLU where the library
+    has it and says once on stderr when it falls back; ``klu`` on a library without it is an
+    error."""
+    global _fallback_said
+    if requested == "sparse":
+        return "sparse"
+    if klu:
+        return "klu"
+    which = f"ngspice {version}" if version is not None else "this ngspice"
+    if requested == "klu":
+        raise ConfigError(f"matrix_solver = \"klu\" needs ngspice >= {KLU_SINCE} with KLU, and "
+                          f"{which} has none: install a newer libngspice0 or set [engine] "
+                          "matrix_solver = \"auto\"")
+    if not _fallback_said:
+        _fallback_said = True
+        print(f"eqprop-analog: {which} has no KLU matrix solver, falling back to its sparse solver "
+              f"(slower on large circuits; ngspice >= {KLU_SINCE} has KLU)", file=sys.stderr)
+    return "sparse"
 
 
 def pwl(points: np.ndarray, values: np.ndarray) -> str:
@@ -107,19 +144,34 @@ def nudge_sources(network: LayeredNetwork, currents: list[str]) -> list[str]:
 class NgspiceEngine:
     """Solves free and nudged steady states with ngspice, in ``workers`` child processes (see
     :class:`~eqprop_analog.spice.worker.NgspiceProcess`): a batch is split into one share per
-    process, solved at the same time."""
+    process, solved at the same time. ``library``: the libngspice file (default: the system's)."""
 
     name = "ngspice"
 
     def __init__(self, options: SpiceOptions = SpiceOptions(),
-                 process: NgspiceProcess | None = None, workers: int = 1) -> None:
+                 process: NgspiceProcess | None = None, workers: int = 1,
+                 library: str | None = None) -> None:
         limit_threads()  # the estimators' numpy products in this process
         if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
             raise ConfigError(f"ngspice workers must be an integer >= 1, got {workers!r}")
         self.options = options
-        self.process = process or NgspiceProcess()
-        self.processes = [self.process] + [NgspiceProcess() for _ in range(workers - 1)]
+        self.process = process or NgspiceProcess(library)
+        self.processes = [self.process] + [NgspiceProcess(self.process.library_path)
+                                           for _ in range(workers - 1)]
         self._pool: ThreadPoolExecutor | None = None  # made at the first split solve
+        self._solver: str | None = None  # resolved against the library at the first use
+
+    @property
+    def matrix_solver(self) -> str:
+        """``klu`` or ``sparse``: what the sweeps ask ngspice for (starts the first process)."""
+        if self._solver is None:
+            self._solver = resolved_solver(self.options.matrix_solver, *self.process.library())
+        return self._solver
+
+    def describe(self) -> dict[str, object]:
+        """The library's version and the matrix solver, for a run's summary."""
+        solver = self.matrix_solver
+        return {"ngspice_version": self.process.version, "matrix_solver": solver}
 
     # -- netlist of one sweep -------------------------------------------------------------------------
     def _stimulus(self, network: LayeredNetwork, x: np.ndarray, betas: tuple[float, ...],
@@ -152,7 +204,7 @@ class NgspiceEngine:
                batch_index):
         stimulus = self._stimulus(network, x, betas, phases, fixed_currents)
         text = netlist_text(network, conductances, title="eqprop-analog sweep", stimulus=stimulus,
-                            options=self.options.cards(), save=network.free_nets,
+                            options=self.options.cards(self.matrix_solver), save=network.free_nets,
                             annotate=False)
         n_points = len(x) * len(betas)
         v = process.dc_sweep(text, SWEEP_SOURCE, n_points, network.free_nets, batch=batch_index,
@@ -167,6 +219,7 @@ class NgspiceEngine:
         With several processes each solves one contiguous share of the samples (in sweeps of at
         most ``max_points`` points), all at once."""
         conductances, x = checked_inputs(network, conductances, features, phases)
+        _ = self.matrix_solver  # resolved before the threads use it: it may start a process
         per_sweep = max(1, self.options.max_points // len(phases.betas))
         shares = np.array_split(np.arange(len(x)), min(len(self.processes), len(x)))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
@@ -123,14 +124,15 @@ def header_lines(network: LayeredNetwork, title: str) -> list[str]:
 
 def netlist_text(network: LayeredNetwork, conductances: tuple[np.ndarray, ...], *,
                  title: str = "eqprop-analog network", features: np.ndarray | None = None,
-                 stimulus: list[str] | None = None, options: dict[str, float] | None = None,
+                 stimulus: list[str] | None = None,
+                 options: Mapping[str, float | None] | None = None,
                  save: tuple[str, ...] | None = None, annotate: bool = True) -> str:
     """The netlist of ``network`` with the given conductances.
 
     The inputs are DC sources at ``features`` (zeros by default), unless ``stimulus`` gives the lines
     that drive the input nets instead (the engines' swept sources). ``save`` limits the vectors that
-    ngspice keeps; ``options`` become a ``.options`` card; ``annotate`` adds the exact conductance
-    of each resistor as a comment.
+    ngspice keeps; ``options`` become a ``.options`` card (a value None: a bare flag);
+    ``annotate`` adds the exact conductance of each resistor as a comment.
     """
     if network.spec.ideal_diodes:
         raise ConfigError("ideal diodes have no SPICE model: use the native engine, or a Shockley "
@@ -149,7 +151,8 @@ def netlist_text(network: LayeredNetwork, conductances: tuple[np.ndarray, ...], 
         lines += [".save " + " ".join(f"v({n})" for n in save[i:i + 16])
                   for i in range(0, len(save), 16)]
     if options:
-        lines.append(".options " + " ".join(f"{k}={number(v)}" for k, v in options.items()))
+        lines.append(".options " + " ".join(k if v is None else f"{k}={number(v)}"
+                                            for k, v in options.items()))
     lines.append(".end")
     return "\n".join(lines) + "\n"
 

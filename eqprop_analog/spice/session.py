@@ -18,6 +18,9 @@ _HISTORY_CLEAR_EVERY = 500
 _FAILURE_WORDS = ("error", "aborted", "too small", "singular")
 _ERROR_WORDS = ("error", "fail", "abort", "singular", "too small", "not found", "unknown",
                 "can't", "cannot")
+# what ngspice >= 42 prints at every analysis when `.options klu` took effect
+_KLU_IN_USE = "using klu as direct linear solver"
+_KLU_PROBE = "klu probe\nV1 a 0 DC 1\nR1 a 0 1k\n.options klu\n.end"
 
 
 def _load_pyspice(library_path: str):
@@ -59,6 +62,16 @@ class NgspiceSession:
     @property
     def version(self) -> int | None:
         return self._ng._ngspice_version
+
+    def has_klu(self) -> bool:
+        """Whether this libngspice solves with KLU when asked (``.options klu``): ngspice >= 42
+        built with it. Older ones ignore the option silently, so a tiny circuit is solved to see."""
+        self.load(_KLU_PROBE)
+        try:
+            self._command("op", "op")
+            return any(_KLU_IN_USE in line.lower() for line in self._ng._stdout + self._ng._stderr)
+        finally:
+            self._forget()
 
     @property
     def exit_requested(self) -> bool:

@@ -41,10 +41,11 @@ def _serve(conn: Connection, library_path: str) -> None:
 
     try:
         session = NgspiceSession(library_path)
+        klu = session.has_klu()
     except EqpropError as exc:
         conn.send(("fatal", type(exc).__name__, str(exc)))
         return
-    conn.send(("ready", session.version))
+    conn.send(("ready", session.version, klu))
     while True:
         try:
             request = conn.recv()
@@ -84,7 +85,8 @@ class NgspiceProcess:
         self._conn: Connection | None = None
         self._stderr: IO[bytes] | None = None
         self._home: tempfile.TemporaryDirectory | None = None
-        self.version: int | None = None
+        self.version: int | None = None  # the library's, known once the child has started
+        self.klu: bool | None = None  # whether the library has the KLU matrix solver
 
     def _start(self) -> None:
         ours, theirs = socket.socketpair()
@@ -104,7 +106,15 @@ class NgspiceProcess:
             if reply[1] == "LibraryNotFoundError":
                 raise LibraryNotFoundError(reply[2])
             raise SpiceError(reply[2], analysis="start")
-        self.version = reply[1]
+        self.version, self.klu = reply[1], reply[2]
+
+    def library(self) -> tuple[int | None, bool]:
+        """The version of libngspice (None where it does not say) and whether it has KLU; starts
+        the child process if it is not running."""
+        if self._process is None or self._process.poll() is not None:
+            self.close()
+            self._start()
+        return self.version, bool(self.klu)
 
     def _child_stderr(self) -> str:
         if self._stderr is None:
@@ -152,9 +162,7 @@ class NgspiceProcess:
 
     def _run(self, analysis: str, netlist: str, arguments: tuple, batch: int | None,
              timeout: float | None) -> np.ndarray:
-        if self._process is None or self._process.poll() is not None:
-            self.close()
-            self._start()
+        self.library()  # starts the child if needed
         assert self._conn is not None
         try:
             self._conn.send((analysis, netlist, arguments))

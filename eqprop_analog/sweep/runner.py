@@ -33,17 +33,15 @@ def run_id(spec: SweepSpec, point: RunPoint) -> str:
 def run_point(config: RunConfig, run_dir: str) -> dict:
     """Train one run (resuming its own checkpoint if an earlier sweep was killed during it) and
     return its metrics; an error becomes a failed row instead of an exception."""
-    from eqprop_analog.engines import make_engine
     from eqprop_analog.learning.checkpoint import CHECKPOINT
     from eqprop_analog.run import train
 
     try:
         # the sweep's runs already fill the cores: one ngspice per run unless the sweep says
         workers = config.spice_workers or 1
-        key = (config.engine, config.reltol, config.spice_timeout, workers)
+        key = (config.engine, config.reltol, config.spice_timeout, workers, config.matrix_solver)
         if key not in _WORKER_ENGINES:
-            _WORKER_ENGINES[key] = make_engine(config.engine, reltol=config.reltol,
-                                               timeout=config.spice_timeout, workers=workers)
+            _WORKER_ENGINES[key] = config.engine_for(workers=workers)
         resume = (Path(run_dir) / CHECKPOINT).exists()
         summary = train(config, run_dir, resume=resume, engine=_WORKER_ENGINES[key],
                         progress=False, log=lambda *args: None)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from eqprop_analog.circuit.layered import LayeredNetwork
-from eqprop_analog.engines import SquaredError, make_engine
+from eqprop_analog.engines import SquaredError
 from eqprop_analog.errors import ConfigError, SpiceError
 from eqprop_analog.learning import gradcheck as gc
 from eqprop_analog.learning.estimators import EPEstimator
@@ -41,8 +41,7 @@ def run(request: VerifyRequest) -> Verdict:
     cost = SquaredError()
     gains = OPEN_LOOP_GAINS[::5] if request.quick else OPEN_LOOP_GAINS
     ratios = GAIN_RATIOS[::3] if request.quick else GAIN_RATIOS
-    engine = make_engine("ngspice", precise=True, timeout=request.config.spice_timeout,
-                         workers=request.config.spice_workers)
+    engine = request.config.engine_for("ngspice", precise=True)
 
     def compare(what: str, value: float, **changes) -> dict:
         """One point of a sweep; a point where ngspice fails is recorded with its error."""

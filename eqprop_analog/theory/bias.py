@@ -52,8 +52,7 @@ def run(request: VerifyRequest) -> Verdict:
     for name in engines:
         request.log(f"bias: {name}, {'-'.join(map(str, request.layers))}, against the implicit "
                     "gradient")
-        engine = make_engine(name, precise=True, timeout=request.config.spice_timeout,
-                             workers=request.config.spice_workers)
+        engine = request.config.engine_for(name, precise=True)
         try:
             reference = gc.reference_gradient("implicit", engine, network, conductances, x, cost,
                                               targets)
