@@ -2,14 +2,16 @@
 
     python benchmarks/bench_engine.py [--repeats N] [--batch N] [--workers 1,2]
         [--solvers klu,sparse] [--libraries PATH,PATH] [--networks 784-100-10,...]
+        [--columns LIBRARY:SOLVER:WORKERS,...]
 
 Per operating point: free-phase sweeps of a batch (64 points by default), everything included
 (netlist text, load, sweep, read-back), wall-clock. Per training sample: one symmetric-EP step
 (free, +beta and -beta phases in one sweep, gradient and conductance update) divided by the batch
 size. Every combination of ``--libraries`` (libngspice files; default the system's), matrix
 ``--solvers`` and numbers of ngspice processes (``--workers``) is a column pair, all measured in
-the same run so that their ratios stand; KLU is left out for a library without it. Prints a
-Markdown table for BENCHMARKS.md.
+the same run so that their ratios stand; KLU is left out for a library without it. ``--columns``
+names the columns one by one instead (``system`` for the system's library). Prints a Markdown
+table for BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -35,11 +37,18 @@ def main() -> None:
     parser.add_argument("--solvers", default="klu", help="matrix solvers, e.g. klu,sparse")
     parser.add_argument("--libraries", default=None, help="libngspice files, comma-separated")
     parser.add_argument("--networks", default=NETWORKS, help="layer sizes, comma-separated")
+    parser.add_argument("--columns", default=None, help="LIBRARY:SOLVER:WORKERS, comma-separated")
     args = parser.parse_args()
     libraries = args.libraries.split(",") if args.libraries else [find_library()]
+    if args.columns:
+        wanted = [column.rsplit(":", 2) for column in args.columns.split(",")]
+        combinations = [(find_library() if library == "system" else library, solver, int(workers))
+                        for library, solver, workers in wanted]
+    else:
+        combinations = list(itertools.product(libraries, args.solvers.split(","),
+                                              [int(w) for w in args.workers.split(",")]))
     columns = []
-    for library, solver, workers in itertools.product(
-            libraries, args.solvers.split(","), [int(w) for w in args.workers.split(",")]):
+    for library, solver, workers in combinations:
         with NgspiceProcess(library) as probe:
             version, klu = probe.library()
         if solver != "klu" or klu:

@@ -21,6 +21,7 @@ from eqprop_analog.circuit.spec import (
     NeuronKind,
     SignedWeights,
 )
+from eqprop_analog.circuit.subcircuit import UserSubcircuit, read_subcircuit
 from eqprop_analog.data.datasets import DATASET_NAMES
 from eqprop_analog.devices import (
     ClippedDevice,
@@ -39,6 +40,7 @@ from eqprop_analog.engines.ngspice import MATRIX_SOLVERS
 from eqprop_analog.engines.nudging import COSTS, Cost, make_cost
 from eqprop_analog.errors import ConfigError
 from eqprop_analog.files import read_user_text
+from eqprop_analog.learning.engine_check import EngineCheck
 from eqprop_analog.learning.estimators import ESTIMATORS, EPEstimator, EstimatorKind
 from eqprop_analog.learning.trainer import LearningRates, TrainingOptions
 from eqprop_analog.options import TABLES, Option, option, options_of, toml_value
@@ -99,6 +101,15 @@ class RunConfig:
     amplifier_backward_ratio: float = option(
         "circuit", float, 1.0, "backward current gain of the amplifiers over their forward voltage "
         "gain (1: reciprocal; ngspice only)", low=0, low_open=True, high=1e3)
+    neuron_model: str | None = option(
+        "circuit", str, None, "a user's neuron subcircuit (.subckt NAME node gnd) in place of "
+        "the diodes and bias sources of every hidden unit; its file is checked as data (ngspice "
+        "only)", none="the built-in diode neuron", metavar="FILE:NAME")
+    amplifier_model: str | None = option(
+        "circuit", str, None, "a user's amplifier subcircuit (.subckt NAME in out, supplies "
+        "inside) from every hidden unit to the next crossbar, in place of the built-in one, whose "
+        "amplifier_gain it ignores (ngspice only)",
+        none="the built-in amplifier, where amplifier_gain is set", metavar="FILE:NAME")
     node_capacitance: float = option("circuit", float, 1e-10, "capacitance of every free node to "
                                      "ground, for transient analyses (verify rbp)", unit="F",
                                      low=0, low_open=True, high=1.0)
@@ -155,6 +166,15 @@ class RunConfig:
         "engine", str, "auto", "ngspice's matrix solver: klu (ngspice >= 42, 2-4x faster on large "
         "circuits), sparse (the older one), or auto: klu where the library has it, else sparse "
         "(said on stderr); results agree to the solver's tolerance", choices=MATRIX_SOLVERS)
+    check_engine: str | None = option(
+        "engine", str, None, "a second engine that solves a fixed mini-batch beside the training "
+        "engine every check_every epochs; the largest voltage difference goes to metrics.csv",
+        choices=ENGINES, none="no check")
+    check_every: int = option("engine", int, 1, "epochs between two engine checks", low=1,
+                              high=100000)
+    check_tolerance: float = option(
+        "engine", float, 1e-6, "largest voltage difference the engine check accepts; above it "
+        "the run stops", unit="V", low=0, low_open=True, high=10.0)
     spice_timeout: float | None = option(
         "engine", float, None, "seconds one ngspice call may take before its process is taken "
         "for hung, killed and restarted (the mini-batch is skipped)", unit="s", low=0,
@@ -197,6 +217,9 @@ class RunConfig:
             raise ConfigError(f"ideal diodes have no turn-on voltage for relu_bias "
                               f"({self.relu_bias:g} V) to offset: set relu_bias = 0 "
                               "(--relu-bias 0)")
+        if self.check_engine == self.engine:
+            raise ConfigError(f"check_engine {self.check_engine} is the training engine itself: "
+                              "check against the other one, or set check_engine = \"none\"")
         self.circuit_spec(1, 1)  # validates the circuit options together
         self.device_model()  # validates the device options together
         if not self.g_min <= self.init_low < self.init_high <= self.g_max:
@@ -216,12 +239,21 @@ class RunConfig:
             signed_weights=self.signed_weights, relu_bias=self.relu_bias,
             clamp_low=self.clamp_low, clamp_high=self.clamp_high,
             diode=DiodeModel(self.diode_is, self.diode_n, self.diode_rs), bias_rail=self.bias_rail,
-            amplifier_gain=self.amplifier_gain,
+            # a user's amplifier has its own gain inside: the built-in one's is not used
+            amplifier_gain=None if self.amplifier_model else self.amplifier_gain,
             amplifier_open_loop_gain=self.amplifier_open_loop_gain,
             amplifier_backward_ratio=self.amplifier_backward_ratio,
             differential_outputs=self.differential_outputs,
             ideal_diodes=self.ideal_diodes, wire_resistance=self.wire_resistance,
-            diode_spread=self.diode_spread, diode_spread_seed=self.seed)
+            diode_spread=self.diode_spread, diode_spread_seed=self.seed,
+            neuron_model=self.user_subcircuit("neuron"),
+            amplifier_model=self.user_subcircuit("amplifier"))
+
+    def user_subcircuit(self, role: str) -> UserSubcircuit | None:
+        """The subcircuit ``neuron_model`` or ``amplifier_model`` names, its file read and
+        checked (None where the option is unset)."""
+        reference = getattr(self, f"{role}_model")
+        return None if reference is None else read_subcircuit(reference, role)
 
     def device_model(self) -> Device:
         """The device model of every conductance, with this config's options."""
@@ -268,6 +300,14 @@ class RunConfig:
                            timeout=self.spice_timeout,
                            workers=self.spice_workers if workers is None else workers,
                            matrix_solver=self.matrix_solver)
+
+    def engine_check(self) -> EngineCheck | None:
+        """The check of the training engine against ``check_engine`` (None without one); its
+        engine is the caller's to close."""
+        if self.check_engine is None:
+            return None
+        return EngineCheck(self.engine_for(self.check_engine), self.check_every,
+                           self.check_tolerance)
 
     def ep_estimator(self) -> EPEstimator:
         """The EP estimator at this config's nudging strength."""

@@ -47,3 +47,7 @@ class SpiceError(SolverError):
         prefix = f"ngspice failed ({', '.join(where)}): " if where else "ngspice failed: "
         detail = f" [ngspice: {ngspice_output}]" if ngspice_output else ""
         super().__init__(prefix + message + detail)
+
+
+class EngineMismatchError(EqpropError, RuntimeError):
+    """Two engines solved the same circuit to states further apart than a run allows."""

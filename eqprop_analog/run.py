@@ -15,27 +15,31 @@ from eqprop_analog.engines import Engine
 from eqprop_analog.errors import ConfigError
 from eqprop_analog.files import atomic_write_text
 from eqprop_analog.learning.checkpoint import CHECKPOINT
+from eqprop_analog.learning.engine_check import EngineCheck
 from eqprop_analog.learning.export import export_run
 from eqprop_analog.learning.trainer import Trainer
 
 CONFIG_FILE = "config.toml"
 # what a resumed run may change: options that change no result beyond the solver's tolerance
-RESUME_OPTIONS = ("epochs", "spice_timeout", "spice_workers", "matrix_solver")
+RESUME_OPTIONS = ("epochs", "spice_timeout", "spice_workers", "matrix_solver", "check_engine",
+                  "check_every", "check_tolerance")
 # options added after runs' config.toml files were first written: missing there, they default
 ADDED_SINCE = ("spice_timeout", "amplifier_backward_ratio", "node_capacitance", "spice_workers",
-               "matrix_solver")
+               "matrix_solver", "check_engine", "check_every", "check_tolerance")
 
 
 def build_trainer(config: RunConfig, data: Dataset, engine: Engine, run_dir: str | Path, *,
-                  progress: bool | None = None, log: Callable[[str], object] = print) -> Trainer:
+                  progress: bool | None = None, log: Callable[[str], object] = print,
+                  check: EngineCheck | None = None) -> Trainer:
     """The trainer of ``config`` on ``data``, its parts made from the config's options (refused
-    before anything is allocated if the network cannot fit in memory)."""
+    before anything is allocated if the network cannot fit in memory), with the engine check
+    ``check`` if given."""
     spec = config.circuit_spec(data.n_features, data.n_classes)
     check_fits(spec, engine.name if engine.name in BYTES_PER_CONDUCTANCE else "native")
     network = LayeredNetwork(spec)
     return Trainer(network, engine, config.cost_model(), config.ep_estimator(),
                    config.device_model(), config.training_options(), data, run_dir,
-                   progress=progress, log=log)
+                   progress=progress, log=log, check=check)
 
 
 def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
@@ -51,16 +55,24 @@ def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
     data = load_dataset(config.dataset, config.seed, config.test_fraction, config.data_dir)
     own_engine = engine is None
     engine = engine or config.engine_for()
+    check = None
     try:
-        trainer = build_trainer(config, data, engine, run_dir, progress=progress, log=log)
+        check = config.engine_check()
+        trainer = build_trainer(config, data, engine, run_dir, progress=progress, log=log,
+                                check=check)
         if not resume:
             run_dir.mkdir(parents=True, exist_ok=True)
             atomic_write_text(run_dir / CONFIG_FILE, config_to_toml(config))
         log(f"training {'-'.join(map(str, trainer.network.spec.layers))} on {data.name} "
             f"({len(data.x_train)} train, {len(data.x_test)} test samples) with "
-            f"{engine_label(engine)}, {config.estimator} EP, {config.cost}, beta {config.beta:g}")
+            f"{engine_label(engine)}, {config.estimator} EP, {config.cost}, beta {config.beta:g}"
+            + (f"; checked against {engine_label(check.replica)} every "
+               f"{'epoch' if check.every == 1 else f'{check.every} epochs'}"
+               if check is not None else ""))
         return export_run(trainer, trainer.fit(resume=resume))
     finally:
+        if check is not None:
+            check.replica.close()
         if own_engine:
             engine.close()
 

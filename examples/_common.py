@@ -10,8 +10,11 @@ from eqprop_analog.run import train
 CONFIGS = Path(__file__).resolve().parent / "configs"
 
 
-def run_example(name: str) -> dict:
-    run_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("runs") / f"example-{name}"
+def run_example(name: str, run_dir: Path | None = None) -> dict:
+    """Train (or resume) the config ``name`` in ``run_dir``: by default the folder given on the
+    command line, else runs/example-<name>."""
+    if run_dir is None:
+        run_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("runs") / f"example-{name}"
     resume = (run_dir / CHECKPOINT).exists()
     summary = train(load_config(CONFIGS / f"{name}.toml"), run_dir, resume=resume)
     print(f"{name}: test accuracy {100 * summary['test_accuracy']:.1f} % "

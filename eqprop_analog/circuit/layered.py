@@ -84,9 +84,12 @@ class LayeredNetwork:
     @cached_property
     def free_nets(self) -> tuple[str, ...]:
         """Nets whose voltages the circuit settles: hidden nodes, then output nodes, in order; with
-        wire resistance then every crossbar's crossing points (its row crossings, then its column
-        crossings, each in the crossbar's row-major order)."""
+        a user's amplifier then its output nets (layer by layer); with wire resistance then every
+        crossbar's crossing points (its row crossings, then its column crossings, each in the
+        crossbar's row-major order)."""
         nets = tuple(n for layer in self.hidden_nets for n in layer) + self.output_nets
+        if self.spec.amplifier_model is not None:
+            nets += tuple(u + "a" for units in self.hidden_units for u in units)
         if self.spec.wire_resistance:
             for l in range(1, self.n_crossbars + 1):
                 rows, cols = self.crossing_nets(l)
@@ -115,7 +118,7 @@ class LayeredNetwork:
         if layer == 1:
             plus, minus = self.input_nets
             return tuple(n for pair in zip(plus, minus) for n in pair) if minus else plus
-        if self.spec.pairs or self.spec.amplifier_gain is not None:
+        if self.spec.amplified:
             return tuple(u + "a" for u in self.hidden_units[layer - 2])
         return self.hidden_nets[layer - 2]
 
@@ -175,7 +178,8 @@ class LayeredNetwork:
         spec = self.spec
         elements = [Element("V_RAIL_P", "V", (RAIL_P, GROUND), spec.bias_rail),
                     Element("V_RAIL_N", "V", (RAIL_N, GROUND), -spec.bias_rail)]
-        if spec.hidden and not spec.pairs:  # bias sources shared by all single-ended units
+        if spec.hidden and not spec.pairs and spec.neuron_model is None:
+            # bias sources shared by all single-ended units
             if spec.neuron == "relu":
                 elements += [Element("V_DBIAS_P", "V", ("dbias_p", GROUND), spec.relu_bias),
                              Element("V_DBIAS_N", "V", ("dbias_n", GROUND), -spec.relu_bias)]
@@ -183,6 +187,8 @@ class LayeredNetwork:
                 elements += [Element("V_CLAMP_HI", "V", ("clamp_hi", GROUND), spec.clamp_high),
                              Element("V_CLAMP_LO", "V", ("clamp_lo", GROUND), spec.clamp_low)]
         neuron = self._pair_neuron if spec.pairs else self._single_neuron
+        if spec.neuron_model is not None:
+            neuron = self._user_neuron
         for l, units in enumerate(self.hidden_units, start=1):
             w = _width(len(units))
             for j, unit in enumerate(units):
@@ -202,6 +208,11 @@ class LayeredNetwork:
                         model=self.diode_model_name(layer, j, "H")),
                 Element(f"D_{tag}L", "D", ("clamp_lo", net),
                         model=self.diode_model_name(layer, j, "L"))]
+
+    def _user_neuron(self, layer: int, j: int, tag: str, net: str) -> list[Element]:
+        """The user's neuron subcircuit from the unit's node to ground."""
+        assert self.spec.neuron_model is not None
+        return [Element(f"X_N{tag}", "X", (net, GROUND), model=self.spec.neuron_model.name)]
 
     def _pair_neuron(self, layer: int, j: int, tag: str, unit: str) -> list[Element]:
         """Diodes across a pair, each in series with a bias source stacked on the - node, so that
@@ -224,6 +235,8 @@ class LayeredNetwork:
         node (if ``amplifier_gain`` is set), or on the pair's difference (always; gain 1 if
         unset)."""
         spec = self.spec
+        if spec.amplifier_model is not None:
+            return [Element(f"X_A{tag}", "X", (unit, unit + "a"), model=spec.amplifier_model.name)]
         if spec.amplifier_gain is None and not spec.pairs:
             return []
         parameters: tuple[tuple[str, float], ...] = ()
@@ -319,10 +332,17 @@ class LayeredNetwork:
         ``free`` holds the voltages of :attr:`free_nets`, shape (batch, n_free)."""
         if layer == 1:
             v = self.input_voltages(features)
+        elif self.spec.amplifier_model is not None:  # a user's amplifier: its output, as solved
+            v = free[:, self.amplifier_output_slice(layer - 1)]
         else:
             v = self.spec.forward_gain * self.unit_signals(free[:, self.layer_slices[layer - 2]])
         rails = np.broadcast_to([self.spec.bias_rail, -self.spec.bias_rail], (v.shape[0], 2))
         return np.concatenate([v, rails], axis=1)
+
+    def amplifier_output_slice(self, hidden_layer: int) -> slice:
+        """Slice of ``free_nets`` holding the user amplifiers' outputs of hidden layer l (1..)."""
+        start = self.layer_slices[-1].stop + sum(self.spec.hidden[:hidden_layer - 1])
+        return slice(start, start + self.spec.hidden[hidden_layer - 1])
 
     def column_voltages(self, layer: int, free: np.ndarray) -> np.ndarray:
         return free[:, self.layer_slices[layer - 1]]

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
+from eqprop_analog.circuit.subcircuit import UserSubcircuit
 from eqprop_analog.errors import ConfigError
 
 NeuronKind = Literal["relu", "clamp"]
@@ -84,6 +85,11 @@ class CircuitSpec:
     ``diode_spread`` > 0 gives every neuron diode its own saturation current, drawn log-normal
     around IS with that relative standard deviation (reproducibly, from ``diode_spread_seed``).
 
+    ``neuron_model`` and ``amplifier_model`` replace the built-in neuron (diodes and their bias
+    sources) and the bidirectional amplifier by a user's subcircuit (ports: node then ground; input
+    then output), on every hidden unit; with a user amplifier the rows of the next crossbar are its
+    output nets, whose voltages the engine solves like any other (ngspice only).
+
     ``wire_resistance`` (ohms) puts a resistor on every segment of the crossbar wires: each row runs
     from its driver past every column, each column past every row to its neuron, and every device
     sits between its own crossing points, so the netlist shows the IR drop along the wires (ngspice
@@ -109,6 +115,8 @@ class CircuitSpec:
     diode_spread: float = 0.0
     diode_spread_seed: int = 0
     signed_weights: SignedWeights = "doubled-inputs"
+    neuron_model: UserSubcircuit | None = None
+    amplifier_model: UserSubcircuit | None = None
 
     def __post_init__(self) -> None:
         layers = tuple(self.layers)
@@ -156,11 +164,35 @@ class CircuitSpec:
                  "of ideal diodes has no floating neurons)")
         if not isinstance(self.diode, DiodeModel):
             raise ConfigError("diode must be a DiodeModel")
+        for role in ("neuron", "amplifier"):
+            model = getattr(self, f"{role}_model")
+            if model is None:
+                continue
+            _require(isinstance(model, UserSubcircuit) and model.role == role,
+                     f"{role}_model must be a {role} subcircuit")
+            _require(not self.pairs, f"{role}_model has two ports, for single-node units: it "
+                     "needs signed_weights = doubled-inputs")
+        _require(self.neuron_model is None or not self.ideal_diodes,
+                 "neuron_model replaces the diodes: it cannot be used with ideal_diodes")
+        _require(self.amplifier_model is None or (
+            self.amplifier_gain is None and self.amplifier_open_loop_gain is None
+            and self.amplifier_backward_ratio == 1.0),
+            "amplifier_model replaces the built-in amplifier: leave amplifier_open_loop_gain and "
+            "amplifier_backward_ratio unset")
 
     @property
     def pairs(self) -> bool:
         """Whether every hidden and output unit is a differential pair of nodes."""
         return self.signed_weights == "differential-pairs"
+
+    @property
+    def amplified(self) -> bool:
+        """Whether each hidden unit drives the next crossbar through an amplifier."""
+        return self.pairs or self.amplifier_gain is not None or self.amplifier_model is not None
+
+    @property
+    def user_subcircuits(self) -> tuple[UserSubcircuit, ...]:
+        return tuple(m for m in (self.neuron_model, self.amplifier_model) if m is not None)
 
     @property
     def paired_outputs(self) -> bool:
@@ -169,8 +201,10 @@ class CircuitSpec:
 
     @property
     def reciprocal(self) -> bool:
-        """Whether the amplifiers keep the circuit's energy function (ideal and reciprocal)."""
-        return self.amplifier_open_loop_gain is None and self.amplifier_backward_ratio == 1.0
+        """Whether the amplifiers keep the circuit's energy function (ideal and reciprocal; a
+        user's subcircuit is not known to)."""
+        return (self.amplifier_open_loop_gain is None and self.amplifier_backward_ratio == 1.0
+                and not self.user_subcircuits)
 
     @property
     def forward_gain(self) -> float:

@@ -53,6 +53,11 @@ class NativeCircuit:
     def __init__(self, network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
                  dtype: torch.dtype = torch.float64) -> None:
         spec = network.spec
+        if spec.user_subcircuits:
+            model = spec.user_subcircuits[0]
+            raise ConfigError(f"the native engine knows only the built-in neuron and amplifier: "
+                              f"{model.role}_model {model.name} needs the ngspice engine "
+                              "(--engine ngspice)")
         if spec.wire_resistance or not spec.reciprocal:
             raise ConfigError("the native engine models ideal wires and amplifiers; set "
                               "wire_resistance = 0, no amplifier_open_loop_gain and "

@@ -105,10 +105,13 @@ def load_device_state(run_dir: Path) -> dict[str, np.ndarray]:
 
 
 def metrics_csv(history: list[dict]) -> str:
+    """One row per epoch; a column that only later rows have (an engine check switched on when
+    the run was resumed) is empty in the earlier ones."""
     if not history:
         return ""
+    columns = list(dict.fromkeys(key for row in history for key in row))
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(history[0]), lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns, restval="", lineterminator="\n")
     writer.writeheader()
     writer.writerows(history)
     return buffer.getvalue()

@@ -30,6 +30,10 @@ def export_run(trainer: Trainer, result: TrainResult) -> dict:
                "train_loss": final["train_loss"], "test_loss": final["test_loss"],
                "seconds": round(result.seconds, 3), "run_dir": str(run_dir),
                "warnings": list(result.warnings)}
+    checked = [h["engine_difference"] for h in result.history
+               if h.get("engine_difference") is not None]
+    if checked:  # the replica check's largest difference over the run
+        summary["engine_difference"] = max(checked)
     atomic_write_text(run_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     plot_curves(result.history, run_dir / "curves.png", f"{layers} on {trainer.data.name}")
     return summary

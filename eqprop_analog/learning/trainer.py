@@ -21,6 +21,7 @@ from eqprop_analog.engines.base import Engine, NudgingMode, Phases
 from eqprop_analog.engines.nudging import Cost
 from eqprop_analog.errors import ConfigError, SolverError
 from eqprop_analog.learning.checkpoint import RunState, read_checkpoint, save_checkpoint
+from eqprop_analog.learning.engine_check import EngineCheck
 from eqprop_analog.learning.estimators import EPEstimator
 from eqprop_analog.learning.nudge_check import NudgeResponse
 
@@ -70,12 +71,13 @@ class TrainResult:
 
 
 class Trainer:
-    """Trains the conductances of a layered network with EP, one engine call per mini-batch."""
+    """Trains the conductances of a layered network with EP, one engine call per mini-batch;
+    with a ``check``, a second engine solves a fixed mini-batch beside it every few epochs."""
 
     def __init__(self, network: LayeredNetwork, engine: Engine, cost: Cost,
                  estimator: EPEstimator, device: Device, options: TrainingOptions,
                  dataset: Dataset, run_dir: str | Path, *, progress: bool | None = None,
-                 log: Callable[[str], object] = print) -> None:
+                 log: Callable[[str], object] = print, check: EngineCheck | None = None) -> None:
         if len(options.learning_rates.rates) != network.n_crossbars:
             raise ConfigError(f"{len(options.learning_rates.rates)} learning rates for "
                               f"{network.n_crossbars} crossbars")
@@ -89,6 +91,7 @@ class Trainer:
         self.run_dir = Path(run_dir)
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.log = log
+        self.check = check
         self.warnings: list[str] = []
         self._nudge_checked = False
 
@@ -183,6 +186,17 @@ class Trainer:
             self.warnings.append(warning)
             self.log(f"warning: {warning}")
 
+    def _engine_difference(self, conductances, epoch: int) -> float | None:
+        """The check's largest voltage difference on its batch (the first mini-batch's worth of
+        training samples, with the run's nudged phases), or None where no check is due."""
+        if self.check is None or not self.check.due(epoch):
+            return None
+        size = min(self.options.batch_size, len(self.data.x_train))
+        x, labels = self.data.x_train[:size], self.data.y_train[:size]
+        betas = self.estimator.betas(np.random.default_rng(self.options.seed))
+        phases = Phases(betas, self.cost, self.targets(labels), self.options.nudging)
+        return self.check.difference(self.engine, self.network, conductances, x, phases)
+
     # -- the run ------------------------------------------------------------------------------------
     def fit(self, resume: bool = False) -> TrainResult:
         """Train for ``options.epochs`` epochs; with ``resume``, continue from the run's
@@ -231,12 +245,21 @@ class Trainer:
                                               reads, "training")
         test_loss, test_acc = self.evaluate(conductances, self.data.x_test, self.data.y_test, reads,
                                             "test")
+        difference = self._engine_difference(conductances, epoch)
         seconds = trained["seconds"] + time.perf_counter() - t0
-        history.append({"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc,
-                        "test_loss": test_loss, "test_accuracy": test_acc,
-                        "skipped_batches": trained["skipped_batches"], "seconds": round(seconds, 3)})
+        row = {"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc,
+               "test_loss": test_loss, "test_accuracy": test_acc,
+               "skipped_batches": trained["skipped_batches"], "seconds": round(seconds, 3)}
+        if self.check is not None:
+            row["engine_difference"] = difference
+        history.append(row)
         save_checkpoint(self.run_dir, epoch, conductances, history, self.device.state(),
                         RunState(None, tuple(self.warnings)))
+        checked = ""
+        if self.check is not None and difference is not None:
+            checked = f"  |{self.engine.name} - {self.check.replica.name}| {difference:.2g} V"
         self.log(f"epoch {epoch:3d}/{self.options.epochs}  loss {train_loss:.4g}  "
                  f"train {100 * train_acc:5.1f} %  test {100 * test_acc:5.1f} %  "
-                 f"({seconds:.1f} s)")
+                 f"({seconds:.1f} s){checked}")
+        if self.check is not None and difference is not None:
+            self.check.verify(difference, epoch, self.engine.name)  # after the epoch is saved

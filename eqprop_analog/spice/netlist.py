@@ -57,6 +57,8 @@ def element_line(element: Element) -> str:
     if element.kind in ("E", "W"):
         return f"{element.name} {nets} {number(_value(element))}"
     if element.kind == "X":
+        if element.value is None:  # a user's subcircuit: no parameters
+            return f"{element.name} {nets} {element.model}"
         extra = "".join(f" {k}={number(v)}" for k, v in element.parameters)
         return f"{element.name} {nets} {element.model} gain={number(_value(element))}{extra}"
     raise ValueError(f"unknown element kind {element.kind!r}")
@@ -101,9 +103,10 @@ def header_lines(network: LayeredNetwork, title: str) -> list[str]:
         spice_title(title),
         f"* eqprop-analog layered resistive network, layers {'-'.join(map(str, spec.layers))}",
         f"* input gain {number(spec.input_gain)} V, conductances in [{number(spec.g_min)}, "
-        f"{number(spec.g_max)}] S, bias rails +/-{number(spec.bias_rail)} V, neuron {spec.neuron}",
+        f"{number(spec.g_max)}] S, bias rails +/-{number(spec.bias_rail)} V, neuron "
+        f"{spec.neuron_model.name if spec.neuron_model else spec.neuron}",
     ]
-    if spec.hidden:
+    if spec.hidden and spec.neuron_model is None:
         lines += [f".param diode_is={number(d.saturation_current)} "
                   f"diode_n={number(d.emission_coefficient)} diode_rs={number(d.series_resistance)}",
                   library_text("diode")]
@@ -119,6 +122,9 @@ def header_lines(network: LayeredNetwork, title: str) -> list[str]:
         lines.append(library_text("differential_amplifier"))
     elif spec.amplifier_gain is not None and spec.hidden:
         lines.append(library_text("amplifier"))
+    if spec.hidden:
+        for model in spec.user_subcircuits:  # checked as data when they were read
+            lines += [f"* {model.role}: {model.name} from {spice_title(model.path)}", model.text]
     return lines
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from eqprop_analog.circuit.layered import LayeredNetwork
+from eqprop_analog.circuit.spice_data import check_netlist_text
 from eqprop_analog.circuit.topology import ElementNets, check_topology
 from eqprop_analog.errors import ConfigError, DataError
 from eqprop_analog.files import read_user_csv
@@ -54,7 +55,9 @@ def netlist_elements(text: str) -> list[ElementNets]:
 
 def read_conductances(text: str, network: LayeredNetwork) -> tuple[np.ndarray, ...]:
     """Recover the crossbar conductances of ``network`` from netlist text: the exact value of the
-    ``$ G=`` comment where there is one, else 1/R. The netlist's topology is checked first."""
+    ``$ G=`` comment where there is one, else 1/R. The netlist is checked as data (no commands, no
+    files read) and its topology checked first."""
+    check_netlist_text(text, "the netlist")
     check_topology(netlist_elements(text), "the netlist", network.output_nets)
     values: dict[str, float] = {}
     for line in text.splitlines():
