@@ -33,7 +33,7 @@ def sweep_netlist(engine: NgspiceEngine, network: LayeredNetwork, g, x: np.ndarr
     phases = Phases(betas, SquaredError(), targets) if len(betas) > 1 else Phases()
     stimulus = engine._stimulus(network, x, betas, phases, None)
     return netlist_text(network, g, title="profile", stimulus=stimulus,
-                        options=engine.options.cards(engine.matrix_solver),
+                        options=engine.sweep_options(),
                         save=network.free_nets, annotate=False)
 
 

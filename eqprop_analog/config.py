@@ -36,6 +36,7 @@ from eqprop_analog.devices import (
 from eqprop_analog.devices.memristor import SCHEMES
 from eqprop_analog.engines import make_engine
 from eqprop_analog.engines.base import NUDGING_MODES, Engine, NudgingMode
+from eqprop_analog.engines.native_support import native_refusal
 from eqprop_analog.engines.ngspice import MATRIX_SOLVERS
 from eqprop_analog.engines.nudging import COSTS, Cost, make_cost
 from eqprop_analog.errors import ConfigError
@@ -220,7 +221,10 @@ class RunConfig:
         if self.check_engine == self.engine:
             raise ConfigError(f"check_engine {self.check_engine} is the training engine itself: "
                               "check against the other one, or set check_engine = \"none\"")
-        self.circuit_spec(1, 1)  # validates the circuit options together
+        circuit = self.circuit_spec(1, 1)  # validates the circuit options together
+        refusal = native_refusal(circuit) if self.check_engine == "native" else None
+        if refusal:  # said now, not at the first check some epochs in
+            raise ConfigError(f"check_engine native: {refusal}")
         self.device_model()  # validates the device options together
         if not self.g_min <= self.init_low < self.init_high <= self.g_max:
             raise ConfigError(f"initial conductances [init_low, init_high] = [{self.init_low:g}, "
@@ -291,14 +295,11 @@ class RunConfig:
         """The cost of the outputs, with its softmax gain or target voltages."""
         return make_cost(self.cost, self.softmax_gain, self.target_high, self.target_low)
 
-    def engine_for(self, name: str | None = None, *, precise: bool = False,
-                   workers: int | None = None) -> Engine:
+    def engine_for(self, name: str | None = None, *, precise: bool = False) -> Engine:
         """The engine ``name`` (default this config's) with this config's tolerance, timeout,
-        processes (``workers`` where given) and matrix solver; ``precise``: the tight tolerances
-        of gradient checks."""
+        processes and matrix solver; ``precise``: the tight tolerances of gradient checks."""
         return make_engine(name or self.engine, reltol=self.reltol, precise=precise,
-                           timeout=self.spice_timeout,
-                           workers=self.spice_workers if workers is None else workers,
+                           timeout=self.spice_timeout, workers=self.spice_workers,
                            matrix_solver=self.matrix_solver)
 
     def engine_check(self) -> EngineCheck | None:

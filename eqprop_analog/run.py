@@ -25,7 +25,8 @@ RESUME_OPTIONS = ("epochs", "spice_timeout", "spice_workers", "matrix_solver", "
                   "check_every", "check_tolerance")
 # options added after runs' config.toml files were first written: missing there, they default
 ADDED_SINCE = ("spice_timeout", "amplifier_backward_ratio", "node_capacitance", "spice_workers",
-               "matrix_solver", "check_engine", "check_every", "check_tolerance")
+               "matrix_solver", "check_engine", "check_every", "check_tolerance", "neuron_model",
+               "amplifier_model")
 
 
 def build_trainer(config: RunConfig, data: Dataset, engine: Engine, run_dir: str | Path, *,

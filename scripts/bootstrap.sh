@@ -50,20 +50,30 @@ ngspice_major() {
 
 # ngspice >= 42 (KLU): bookworm's own is 39.3, its backports suite has 46
 codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}") || codename=""
-if [ "$(ngspice_major)" -lt "$KLU_SINCE" ] && command -v apt-get >/dev/null 2>&1 && can_be_root
-then
+backports=/etc/apt/sources.list.d/bookworm-backports.sources
+if [ "$(ngspice_major)" -lt "$KLU_SINCE" ] && command -v apt-get >/dev/null 2>&1 && \
+        ! can_be_root; then
+    say "ngspice >= $KLU_SINCE (with KLU) needs root or passwordless sudo to install; keeping" \
+        "what is there"
+elif [ "$(ngspice_major)" -lt "$KLU_SINCE" ] && command -v apt-get >/dev/null 2>&1; then
     if [ "$codename" = bookworm ]; then
-        if ! grep -rqs --include='*.list' --include='*.sources' bookworm-backports \
+        added=""
+        # an enabled entry of the suite, not a commented-out one
+        if ! grep -rqsE --include='*.list' --include='*.sources' '^[^#]*bookworm-backports' \
                 /etc/apt/sources.list /etc/apt/sources.list.d; then
             say "adding the bookworm-backports suite (for ngspice >= $KLU_SINCE)"
             printf '%s\n' "Types: deb" "URIs: http://deb.debian.org/debian" \
                 "Suites: bookworm-backports" "Components: main" \
                 "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" | \
-                as_root tee /etc/apt/sources.list.d/bookworm-backports.sources >/dev/null
+                as_root tee "$backports" >/dev/null
+            added=yes
         fi
-        as_root apt-get update -qq || true
-        apt_install -t bookworm-backports ngspice libngspice0 || \
+        if ! { as_root apt-get update -qq && \
+               apt_install -t bookworm-backports ngspice libngspice0; }; then
             say "ngspice from bookworm-backports could not be installed"
+            # a suite that cannot be reached must not break the user's later apt-get runs
+            if [ -n "$added" ]; then as_root rm -f "$backports"; fi
+        fi
     else
         as_root apt-get update -qq || true
         candidate=$(apt-cache policy ngspice 2>/dev/null | sed -n 's/^ *Candidate: *//p')

@@ -214,6 +214,18 @@ def test_a_run_written_before_an_option_existed_resumes(tmp_path):
     assert train(resumed, tmp_path, resume=True, log=quiet)["epochs"] == 2
 
 
+def test_a_config_written_by_an_earlier_version_resumes(tmp_path):
+    """tests/data/config-3d058e6.toml is what the code of commit 3d058e6 wrote for the default
+    config: every option added since must be in ADDED_SINCE for it to resume."""
+    from eqprop_analog.learning.checkpoint import CHECKPOINT
+    from eqprop_analog.run import CONFIG_FILE, resume_config
+
+    old = Path(__file__).resolve().parent / "data" / "config-3d058e6.toml"
+    (tmp_path / CONFIG_FILE).write_text(old.read_text())
+    (tmp_path / CHECKPOINT).write_bytes(b"")  # resume_config asks only that it exists
+    assert resume_config(tmp_path, {"epochs": 3}).epochs == 3
+
+
 @pytest.mark.parametrize("text", ["training = 5\n", "[training]\nepochs = 1\n"])
 def test_a_run_config_in_the_wrong_shape_is_refused_on_resume(text, tmp_path):
     from eqprop_analog.errors import ConfigError

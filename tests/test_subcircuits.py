@@ -83,6 +83,9 @@ def test_a_good_file_is_read_with_its_helpers_and_comments_dropped(tmp_path):
     ("set noaskquit", ["line 3", "'set'", "command"]),
     ("?? node gnd", ["line 3", "not an element line"]),
     ("R2 node mid \u00b5", ["line 3", "printable ASCII"]),
+    ("R2 node mid 1k \\", ["line 3", "backslash"]),
+    ("\t.INCLUDE /etc/passwd", ["line 3", ".INCLUDE", "reads another file"]),
+    ("E1 out 0 and(2) a 0 b 0 0.5,0 1,1", ["line 3", "digital gate form"]),
 ])
 def test_every_form_that_is_not_data_is_refused_naming_its_line(tmp_path, line, words):
     text = f"* a neuron\n.subckt N1 node gnd\n{line}\nR1 node gnd 1k\n.ends N1\n"
@@ -104,6 +107,8 @@ def test_every_form_that_is_not_data_is_refused_naming_its_line(tmp_path, line, 
     ("R1 node gnd 1k\n", "N1", ["line 1", "outside a .subckt"]),
     (".subckt N1 node gnd\nR1 node gnd 1k\n", "N1", ["has no .ends"]),
     (".model DM D(IS=1e-14)\n", "N1", ["outside a .subckt"]),
+    (".subckt N1 node gnd\nX1 node gnd N2\n.ends\n.subckt N2 a b\nX2 a b N1\n.ends\n", "N1",
+     ["calls itself", "N1 -> N2 -> N1"]),
 ])
 def test_a_file_that_does_not_define_a_whole_subcircuit_is_refused(tmp_path, text, reference,
                                                                      words):
@@ -135,7 +140,8 @@ def test_the_cli_refuses_a_bad_file_with_one_line(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("line", [".control", "shell touch PWNED", ".include /etc/passwd",
-                                  ".lib other.lib TT", ".inc x.cir"])
+                                  ".lib other.lib TT", ".inc x.cir", ".incx x.cir", ".controlx",
+                                  ".libx other.lib TT", "\t.CONTROL", "  .Include x"])
 def test_a_netlist_handed_in_with_commands_or_file_reads_is_refused(rng, line):
     network = LayeredNetwork(CircuitSpec((2, 3, 2)))
     text = netlist_text(network, network.initial_conductances(rng)).replace(
@@ -143,6 +149,22 @@ def test_a_netlist_handed_in_with_commands_or_file_reads_is_refused(rng, line):
     number = text.splitlines().index(line) + 1
     with pytest.raises(DataError, match=f"line {number}: "):
         read_conductances(text, network)
+
+
+@pytest.mark.parametrize("title", [".include /etc/passwd", "*ng_script", "*NG_SCRIPT x"])
+def test_a_netlist_whose_title_ngspice_would_act_on_is_refused(rng, title):
+    network = LayeredNetwork(CircuitSpec((2, 3, 2)))
+    text = netlist_text(network, network.initial_conductances(rng))
+    text = title + text[text.index("\n"):]
+    with pytest.raises(DataError, match="line 1: the title line"):
+        read_conductances(text, network)
+
+
+def test_a_star_or_a_dot_never_starts_a_title_the_tool_writes(rng):
+    network = LayeredNetwork(CircuitSpec((2, 3, 2)))
+    for title in ("*ng_script", ".control"):
+        first = netlist_text(network, network.initial_conductances(rng), title=title)
+        assert first.startswith(f"title {title}\n")
 
 
 def test_the_netlist_holds_the_users_subcircuits_in_place_of_the_built_in_ones(tmp_path, rng):
@@ -165,6 +187,32 @@ def test_the_native_engine_refuses_a_user_subcircuit(rng):
     with pytest.raises(ConfigError, match="native engine knows only the built-in .* "
                                           "neuron_model NMOS_RELU needs the ngspice engine"):
         NativeEngine().solve(network, network.initial_conductances(rng), np.zeros((1, 2)))
+
+
+def test_a_helper_defined_in_both_files_is_refused_and_a_shared_file_written_once(tmp_path, rng):
+    neuron = read_subcircuit(f"{write(tmp_path, GOOD_NEURON, 'n.lib')}:N1", "neuron")
+    helper = ".subckt AMP in out\nXH in out HELPER\n.ends\n.subckt HELPER a b\nR1 a b 1k\n.ends\n"
+    amplifier = read_subcircuit(f"{write(tmp_path, helper, 'a.lib')}:AMP", "amplifier")
+    with pytest.raises(ConfigError, match="both define .subckt helper"):
+        CircuitSpec((2, 3, 2), neuron_model=neuron, amplifier_model=amplifier)
+    both = write(tmp_path, GOOD_NEURON + ".subckt AMP in out\nR1 in out 1k\n.ends\n", "b.lib")
+    spec = CircuitSpec((2, 3, 2), neuron_model=read_subcircuit(f"{both}:N1", "neuron"),
+                       amplifier_model=read_subcircuit(f"{both}:AMP", "amplifier"))
+    text = netlist_text(LayeredNetwork(spec), LayeredNetwork(spec).initial_conductances(rng))
+    assert text.count(".subckt HELPER a b") == 1
+
+
+def test_a_special_file_and_a_network_without_hidden_units_are_refused(tmp_path):
+    with pytest.raises(DataError, match="not a regular file"):
+        read_subcircuit("/dev/zero:N1", "neuron")
+    neuron = read_subcircuit(f"{EXAMPLES / 'mosfet_neuron.lib'}:NMOS_RELU", "neuron")
+    with pytest.raises(ConfigError, match="the network has none"):
+        CircuitSpec((2, 2), neuron_model=neuron)
+
+
+def test_a_native_check_of_a_circuit_it_cannot_solve_is_refused_at_once():
+    with pytest.raises(ConfigError, match="check_engine native: the native engine knows only"):
+        RunConfig(check_engine="native", neuron_model=f"{EXAMPLES / 'mosfet_neuron.lib'}:NMOS_RELU")
 
 
 def test_user_subcircuits_need_single_node_units():
@@ -208,7 +256,7 @@ def test_eps_estimate_through_the_op_amp_amplifier_degrades_as_its_gain_falls(pr
     text = (EXAMPLES / "opamp_amplifier.lib").read_text()
     assert "EGAIN int 0 inp inn 2000" in text
     cosines = []
-    for a0 in ("1e6", "20", "4"):
+    for a0 in ("1e4", "20", "4"):  # (at 1e6 ngspice 39 fails to converge at these tolerances)
         path = write(tmp_path, text.replace("inp inn 2000", f"inp inn {a0}"), f"a{a0}.lib")
         spec = RunConfig(amplifier_model=f"{path}:OPAMP_BIDIR").spec_for((4, 8, 8, 3))
         network = LayeredNetwork(spec)

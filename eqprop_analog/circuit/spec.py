@@ -145,6 +145,30 @@ class CircuitSpec:
                  f"neuron must be one of {', '.join(NEURON_KINDS)}, got {self.neuron!r}")
         _require(self.clamp_low < self.clamp_high,
                  f"clamp_low ({self.clamp_low} V) must be below clamp_high ({self.clamp_high} V)")
+        for role in ("neuron", "amplifier"):
+            model = getattr(self, f"{role}_model")
+            if model is None:
+                continue
+            _require(isinstance(model, UserSubcircuit) and model.role == role,
+                     f"{role}_model must be a {role} subcircuit")
+            _require(not self.pairs, f"{role}_model has two ports, for single-node units: it "
+                     "needs signed_weights = doubled-inputs")
+            _require(bool(self.hidden), f"{role}_model acts on hidden units: the network has "
+                     "none")
+        _require(self.neuron_model is None or not self.ideal_diodes,
+                 "neuron_model replaces the diodes: it cannot be used with ideal_diodes")
+        _require(self.amplifier_model is None or (
+            self.amplifier_gain is None and self.amplifier_open_loop_gain is None
+            and self.amplifier_backward_ratio == 1.0),
+            "amplifier_model replaces the built-in amplifier: leave amplifier_open_loop_gain and "
+            "amplifier_backward_ratio unset")
+        if self.neuron_model is not None and self.amplifier_model is not None and \
+                self.neuron_model.text != self.amplifier_model.text:
+            shared = set(self.neuron_model.definitions) & set(self.amplifier_model.definitions)
+            if shared:
+                raise ConfigError(f"the neuron's and the amplifier's files both define .subckt "
+                                  f"{sorted(shared)[0]}: ngspice would keep one of them; rename "
+                                  "it in one file")
         if self.amplifier_gain is not None:
             _finite("amplifier_gain", self.amplifier_gain)
             _require(self.amplifier_gain > 0, f"amplifier_gain must be > 0, got {self.amplifier_gain}")
@@ -164,21 +188,6 @@ class CircuitSpec:
                  "of ideal diodes has no floating neurons)")
         if not isinstance(self.diode, DiodeModel):
             raise ConfigError("diode must be a DiodeModel")
-        for role in ("neuron", "amplifier"):
-            model = getattr(self, f"{role}_model")
-            if model is None:
-                continue
-            _require(isinstance(model, UserSubcircuit) and model.role == role,
-                     f"{role}_model must be a {role} subcircuit")
-            _require(not self.pairs, f"{role}_model has two ports, for single-node units: it "
-                     "needs signed_weights = doubled-inputs")
-        _require(self.neuron_model is None or not self.ideal_diodes,
-                 "neuron_model replaces the diodes: it cannot be used with ideal_diodes")
-        _require(self.amplifier_model is None or (
-            self.amplifier_gain is None and self.amplifier_open_loop_gain is None
-            and self.amplifier_backward_ratio == 1.0),
-            "amplifier_model replaces the built-in amplifier: leave amplifier_open_loop_gain and "
-            "amplifier_backward_ratio unset")
 
     @property
     def pairs(self) -> bool:
@@ -201,8 +210,8 @@ class CircuitSpec:
 
     @property
     def reciprocal(self) -> bool:
-        """Whether the amplifiers keep the circuit's energy function (ideal and reciprocal; a
-        user's subcircuit is not known to)."""
+        """Whether the circuit keeps an energy function: ideal reciprocal amplifiers and no user
+        subcircuit (one is not known to)."""
         return (self.amplifier_open_loop_gain is None and self.amplifier_backward_ratio == 1.0
                 and not self.user_subcircuits)
 

@@ -19,8 +19,9 @@ SUBCIRCUIT_CARDS = {".subckt", ".ends", ".model", ".param", ".func"}
 ELEMENT_LETTERS = set("rclkdqmjzefghbvixswt")
 REFUSED_ELEMENTS = {"a": "an XSPICE code model (some read files)",
                     "n": "an OSDI (Verilog-A) device, which loads a compiled library"}
-# ngspice's commands that act on files or the system: in a netlist they would name an element,
-# but a line that reads as one is refused rather than guessed at
+# ngspice's commands that act on files or the system. Commands run only in .control blocks and
+# *ng_script decks, which are refused themselves: this list is no boundary, it turns a line that
+# reads as a command (in a netlist it would name an element) into a clear error
 COMMANDS = {"shell", "source", "load", "write", "wrdata", "codemodel", "pre_osdi", "osdi", "cd",
             "exec", "quit", "exit", "set", "run", "bg_run", "remcirc", "reset"}
 # why a card is refused
@@ -31,14 +32,16 @@ WHY = {".control": "it starts a block of commands that ngspice would run",
        ".options": "it changes the simulator's options for the whole netlist",
        ".option": "it changes the simulator's options for the whole netlist"}
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
-# cards of a netlist that are never data
-NETLIST_REFUSED_CARDS = (".control", ".endc", ".include", ".inc", ".lib", ".endl")
+# cards of a netlist that are never data: ngspice matches them by these prefixes (.incx reads a
+# file as .include does, .controlx starts a block of commands)
+NETLIST_REFUSED_PREFIXES = (".control", ".endc", ".inc", ".lib", ".endl")
 
 
 def statements(text: str, path: str, *, title: bool = False) -> list[tuple[int, str]]:
     """(first line number, statement) of SPICE text, continuation lines joined and comments
-    dropped (and the first line, a netlist's ``title``); characters other than printable ASCII
-    are a DataError naming the line."""
+    dropped (and the first line, a netlist's ``title``); characters other than printable ASCII,
+    and the backslash (ngspice joins a line ending in one to the next), are a DataError naming
+    the line."""
     statements: list[tuple[int, str]] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         if title and number == 1:
@@ -46,6 +49,9 @@ def statements(text: str, path: str, *, title: bool = False) -> list[tuple[int, 
         if any(not (c.isascii() and (c.isprintable() or c == "\t")) for c in raw):
             raise DataError(f"{path} line {number}: characters other than printable ASCII; a "
                             "SPICE file is plain text")
+        if "\\" in raw:
+            raise DataError(f"{path} line {number}: a backslash; ngspice would join the line to "
+                            "the next one")
         line = re.split(r"\s[$;]|^[$;]", raw, maxsplit=1)[0].strip()  # inline comments
         if not line or line.startswith("*"):
             continue
@@ -65,13 +71,18 @@ def statements(text: str, path: str, *, title: bool = False) -> list[tuple[int, 
 def check_netlist_text(text: str, where: str) -> None:
     """Refuse netlist text that would make ngspice run a command or read a file: a DataError
     names the first such line (see the module's docstring)."""
+    title = text.splitlines()[0].strip().lower() if text.strip() else ""
+    if title.startswith((".", "*ng_script")):
+        raise DataError(f"{where} line 1: the title line starts with {title.split()[0]!r}, which "
+                        "ngspice would read as a card or as a script; start it with a word")
     for number, statement in statements(text, where, title=True):
         word = statement.split()[0]
         first = word.lower()
-        card = first.split("(")[0]
-        if card in NETLIST_REFUSED_CARDS:
+        prefix = next((p for p in NETLIST_REFUSED_PREFIXES if first.startswith(p)), None)
+        if prefix is not None:
+            why = WHY.get(prefix, WHY.get(first, "it makes ngspice read a file or run commands"))
             raise DataError(f"{where} line {number}: {word} is not accepted in a netlist handed "
-                            f"in: {WHY[card]}")
+                            f"in: {why}")
         check_element_word(word, f"{where} line {number}", "a netlist handed in")
 
 

@@ -11,8 +11,11 @@ OSDI devices (some of them read files or load libraries), analyses, ``.options``
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+import networkx as nx
 
 from eqprop_analog.circuit.spice_data import (
     ELEMENT_LETTERS,
@@ -30,6 +33,8 @@ PORTS = {"neuron": ("node", "gnd"), "amplifier": ("in", "out")}
 # names the built-in library uses: a user's subcircuit of the same name would replace it
 RESERVED_NAMES = {"bidir_amp", "bidir_diff_amp"}
 MAX_BYTES = 1_000_000
+# E and G sources in ngspice's gate forms (and(2) ...) become XSPICE code models
+_GATE = re.compile(r"\b(n?and|n?or)\s*\(", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -42,10 +47,7 @@ class UserSubcircuit:
     role: str
     path: str
     text: str
-
-    @property
-    def reference(self) -> str:
-        return f"{self.path}:{self.name}"
+    definitions: tuple[str, ...] = ()  # every .subckt of the file, names lowered
 
 
 def parse_reference(reference: str, option: str) -> tuple[str, str]:
@@ -63,6 +65,8 @@ def read_subcircuit(reference: str, role: str) -> UserSubcircuit:
     docstring): a one-line error names the file, the line and what to change."""
     option = f"{role}_model"
     path, name = parse_reference(reference, option)
+    if Path(path).exists() and not Path(path).is_dir() and not Path(path).is_file():
+        raise DataError(f"{option} file {path} is not a regular file")
     if Path(path).is_file() and Path(path).stat().st_size > MAX_BYTES:
         raise DataError(f"{option} file {path} is larger than {MAX_BYTES // 1000} kB: a "
                         "subcircuit file holds a few definitions")
@@ -78,20 +82,28 @@ def read_subcircuit(reference: str, role: str) -> UserSubcircuit:
         raise DataError(f"{path}: .subckt {found[0]} has {len(found[1])} ports; a {role} has "
                         f"{len(ports)}, {' then '.join(ports)} (.subckt {found[0]} "
                         f"{' '.join(ports)})")
-    for line_number, caller, callee in calls:
+    graph = nx.DiGraph()
+    for line_number, inside, element, callee in calls:
         if callee.lower() not in definitions:
-            raise DataError(f"{path} line {line_number}: {caller} calls subcircuit {callee}, "
+            raise DataError(f"{path} line {line_number}: {element} calls subcircuit {callee}, "
                             "which the file does not define (a subcircuit file must be whole)")
+        graph.add_edge(inside.lower(), callee.lower())
+    cycle = next(iter(nx.simple_cycles(graph)), None)
+    if cycle:
+        raise DataError(f"{path}: subcircuit {definitions[cycle[0]][0]} calls itself (through "
+                        f"{' -> '.join(definitions[n][0] for n in cycle + cycle[:1])})")
     # what ngspice gets is what was checked: the statements, comments dropped
-    return UserSubcircuit(found[0], role, path, "\n".join(line for _, line in checked))
+    return UserSubcircuit(found[0], role, path, "\n".join(line for _, line in checked),
+                          tuple(definitions))
 
 
 def _check_lines(checked: list[tuple[int, str]], path: str
-                 ) -> tuple[dict[str, tuple[str, tuple[str, ...]]], list[tuple[int, str, str]]]:
+                 ) -> tuple[dict[str, tuple[str, tuple[str, ...]]],
+                            list[tuple[int, str, str, str]]]:
     """The file's definitions (lowered name -> (name, ports)) and its subcircuit calls (line,
-    element, callee), after every statement has been checked."""
+    calling subcircuit, element, callee), after every statement has been checked."""
     definitions: dict[str, tuple[str, tuple[str, ...]]] = {}
-    calls: list[tuple[int, str, str]] = []
+    calls: list[tuple[int, str, str, str]] = []
     inside: str | None = None
     for number, statement in checked:
         where = f"{path} line {number}"
@@ -126,11 +138,14 @@ def _check_lines(checked: list[tuple[int, str]], path: str
             raise DataError(f"{where}: {words[0]!r} is not an element line")
         if inside is None:
             raise DataError(f"{where}: element {words[0]} outside a .subckt")
+        if first[0] in "eg" and _GATE.search(statement):
+            raise DataError(f"{where}: {words[0]} is a digital gate form, which ngspice turns "
+                            "into an XSPICE code model; write the source's expression instead")
         if first[0] == "x":
             plain = [w for w in words[1:] if "=" not in w and w.lower() != "params:"]
             if len(plain) < 2:
                 raise DataError(f"{where}: {words[0]} names no subcircuit")
-            calls.append((number, words[0], plain[-1]))
+            calls.append((number, inside, words[0], plain[-1]))
     if inside is not None:
         raise DataError(f"{path}: .subckt {inside} has no .ends")
     return definitions, calls

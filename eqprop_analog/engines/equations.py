@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from eqprop_analog.circuit.layered import LayeredNetwork
+from eqprop_analog.engines.native_support import native_refusal
 from eqprop_analog.engines.neurons import hidden_neurons
 from eqprop_analog.engines.nodal import Linearization, NodalMatrix, interleave, pair_rows
 from eqprop_analog.engines.torch_costs import cost_derivatives, cost_value
@@ -53,15 +54,9 @@ class NativeCircuit:
     def __init__(self, network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
                  dtype: torch.dtype = torch.float64) -> None:
         spec = network.spec
-        if spec.user_subcircuits:
-            model = spec.user_subcircuits[0]
-            raise ConfigError(f"the native engine knows only the built-in neuron and amplifier: "
-                              f"{model.role}_model {model.name} needs the ngspice engine "
-                              "(--engine ngspice)")
-        if spec.wire_resistance or not spec.reciprocal:
-            raise ConfigError("the native engine models ideal wires and amplifiers; set "
-                              "wire_resistance = 0, no amplifier_open_loop_gain and "
-                              "amplifier_backward_ratio = 1, or use the ngspice engine")
+        refusal = native_refusal(spec)
+        if refusal:
+            raise ConfigError(refusal)
         self.network = network
         self.dtype = dtype
         self.pairs = spec.pairs

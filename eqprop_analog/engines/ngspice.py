@@ -62,14 +62,16 @@ class SpiceOptions:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"ngspice option {name} must be an integer >= 1, got {value!r}")
 
-    def cards(self, solver: str = "sparse") -> dict[str, float | None]:
-        """The ``.options`` of a sweep solved with ``solver`` (a resolved one: klu or sparse);
-        sparse is every ngspice's default, so it needs no card (39 would not know the word)."""
+    def cards(self, solver: str = "sparse", klu_available: bool = False
+              ) -> dict[str, float | None]:
+        """The ``.options`` of a sweep solved with ``solver`` (a resolved one: klu or sparse). A
+        library with KLU is told either way (a build may take KLU by default); one without it
+        knows only its sparse solver and gets no card."""
         cards: dict[str, float | None] = {
             k: v for k, v in asdict(self).items()
             if k not in ("max_points", "timeout", "matrix_solver")}
-        if solver == "klu":
-            cards["klu"] = None
+        if klu_available or solver == "klu":
+            cards[solver] = None
         return cards
 
     def sweep_timeout(self, network: LayeredNetwork, n_points: int) -> float:
@@ -159,19 +161,29 @@ class NgspiceEngine:
         self.processes = [self.process] + [NgspiceProcess(self.process.library_path)
                                            for _ in range(workers - 1)]
         self._pool: ThreadPoolExecutor | None = None  # made at the first split solve
-        self._solver: str | None = None  # resolved against the library at the first use
+        # the library's version and whether it has KLU, asked once (starting the first process)
+        self._library: tuple[int | None, bool] | None = None
+        self._solver: str | None = None
 
     @property
     def matrix_solver(self) -> str:
         """``klu`` or ``sparse``: what the sweeps ask ngspice for (starts the first process)."""
         if self._solver is None:
-            self._solver = resolved_solver(self.options.matrix_solver, *self.process.library())
+            self._library = self.process.library()
+            self._solver = resolved_solver(self.options.matrix_solver, *self._library)
         return self._solver
+
+    def sweep_options(self) -> dict[str, float | None]:
+        """The ``.options`` card of every sweep: tolerances and the matrix solver."""
+        solver = self.matrix_solver
+        assert self._library is not None  # asked by matrix_solver
+        return self.options.cards(solver, self._library[1])
 
     def describe(self) -> dict[str, object]:
         """The library's version and the matrix solver, for a run's summary."""
         solver = self.matrix_solver
-        return {"ngspice_version": self.process.version, "matrix_solver": solver}
+        assert self._library is not None
+        return {"ngspice_version": self._library[0], "matrix_solver": solver}
 
     # -- netlist of one sweep -------------------------------------------------------------------------
     def _stimulus(self, network: LayeredNetwork, x: np.ndarray, betas: tuple[float, ...],
@@ -204,8 +216,7 @@ class NgspiceEngine:
                batch_index):
         stimulus = self._stimulus(network, x, betas, phases, fixed_currents)
         text = netlist_text(network, conductances, title="eqprop-analog sweep", stimulus=stimulus,
-                            options=self.options.cards(self.matrix_solver), save=network.free_nets,
-                            annotate=False)
+                            options=self.sweep_options(), save=network.free_nets, annotate=False)
         n_points = len(x) * len(betas)
         v = process.dc_sweep(text, SWEEP_SOURCE, n_points, network.free_nets, batch=batch_index,
                              timeout=self.options.sweep_timeout(network, n_points))

@@ -85,15 +85,21 @@ def resistor_lines(network: LayeredNetwork, conductances: tuple[np.ndarray, ...]
     return lines
 
 
+def one_line(text: str) -> str:
+    """``text`` as one line of printable ASCII: every other character ``?``, runs of white space
+    one space."""
+    return " ".join("".join(c if c.isascii() and c.isprintable() else "?" if not c.isspace()
+                            else " " for c in text).split())
+
+
 def spice_title(text: str) -> str:
     """``text`` made safe as a netlist's title line: one line of printable ASCII (every other
-    character becomes ``?``, runs of white space one space), never starting with a dot. A title
-    built from a user's string (a dataset's file name) can then neither end the line and start a
-    ``.control`` block nor be read as a card."""
-    words = "".join(c if c.isascii() and c.isprintable() else "?" if not c.isspace() else " "
-                    for c in text).split()
-    title = " ".join(words) or "eqprop-analog network"
-    return f"title {title}" if title.startswith(".") else title
+    character becomes ``?``, runs of white space one space), never starting with a dot or a star.
+    A title built from a user's string (a dataset's file name) can then neither end the line and
+    start a ``.control`` block nor be read as a card or as ngspice's ``*ng_script`` marker."""
+    title = one_line(text) or "eqprop-analog network"
+    # a title starting with a dot would be read as a card, one starting "*ng_script" as a script
+    return f"title {title}" if title.startswith((".", "*")) else title
 
 
 def header_lines(network: LayeredNetwork, title: str) -> list[str]:
@@ -122,9 +128,12 @@ def header_lines(network: LayeredNetwork, title: str) -> list[str]:
         lines.append(library_text("differential_amplifier"))
     elif spec.amplifier_gain is not None and spec.hidden:
         lines.append(library_text("amplifier"))
-    if spec.hidden:
-        for model in spec.user_subcircuits:  # checked as data when they were read
-            lines += [f"* {model.role}: {model.name} from {spice_title(model.path)}", model.text]
+    written: set[str] = set()
+    for model in spec.user_subcircuits:  # checked as data when they were read
+        lines.append(f"* {model.role}: {model.name} from {one_line(model.path)}")
+        if model.text not in written:  # one file for both roles goes in once
+            lines.append(model.text)
+            written.add(model.text)
     return lines
 
 

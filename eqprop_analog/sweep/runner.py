@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from eqprop_analog.config import OPTIONS, RunConfig
@@ -38,10 +39,11 @@ def run_point(config: RunConfig, run_dir: str) -> dict:
 
     try:
         # the sweep's runs already fill the cores: one ngspice per run unless the sweep says
-        workers = config.spice_workers or 1
-        key = (config.engine, config.reltol, config.spice_timeout, workers, config.matrix_solver)
+        config = replace(config, spice_workers=config.spice_workers or 1)  # a check's too
+        key = (config.engine, config.reltol, config.spice_timeout, config.spice_workers,
+               config.matrix_solver)
         if key not in _WORKER_ENGINES:
-            _WORKER_ENGINES[key] = config.engine_for(workers=workers)
+            _WORKER_ENGINES[key] = config.engine_for()
         resume = (Path(run_dir) / CHECKPOINT).exists()
         summary = train(config, run_dir, resume=resume, engine=_WORKER_ENGINES[key],
                         progress=False, log=lambda *args: None)
