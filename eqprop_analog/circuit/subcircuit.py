@@ -88,8 +88,11 @@ def read_subcircuit(reference: str, role: str) -> UserSubcircuit:
             raise DataError(f"{path} line {line_number}: {element} calls subcircuit {callee}, "
                             "which the file does not define (a subcircuit file must be whole)")
         graph.add_edge(inside.lower(), callee.lower())
-    cycle = next(iter(nx.simple_cycles(graph)), None)
-    if cycle:
+    cycles: list[list[str]] = sorted(nx.simple_cycles(graph), key=len)
+    if cycles:
+        order = list(definitions)  # said from the subcircuit the file defines first
+        start = min(range(len(cycles[0])), key=lambda k: order.index(cycles[0][k]))
+        cycle = cycles[0][start:] + cycles[0][:start]
         raise DataError(f"{path}: subcircuit {definitions[cycle[0]][0]} calls itself (through "
                         f"{' -> '.join(definitions[n][0] for n in cycle + cycle[:1])})")
     # what ngspice gets is what was checked: the statements, comments dropped
