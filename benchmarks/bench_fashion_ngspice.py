@@ -10,13 +10,14 @@ default (one ngspice sweep of 192 points per mini-batch). Each engine trains the
 first ``--test-samples`` test samples (all 10,000 by default). Prints one Markdown row per engine:
 wall seconds of the training pass, its CPU seconds (this process and the ngspice processes), test
 accuracy, and the largest difference of their final conductances.
-Each engine's run is written to ``--out`` (checkpoint after the epoch), so a finished engine is
+Each engine's result and trained conductances are written to ``--out``, so a finished engine is
 not trained again when the script is run again.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import resource
 import time
@@ -27,9 +28,15 @@ import numpy as np
 
 from eqprop_analog.config import RunConfig
 from eqprop_analog.data.datasets import load_dataset
-from eqprop_analog.files import atomic_write_text
-from eqprop_analog.learning.checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
+from eqprop_analog.files import atomic_write_bytes, atomic_write_text
 from eqprop_analog.run import build_trainer
+
+TRAINED = "trained.npz"  # the conductances after the epoch
+
+
+def trained_conductances(run_dir: Path) -> list[np.ndarray]:
+    with np.load(run_dir / TRAINED) as data:
+        return [data[f"arr_{k}"] for k in range(len(data.files))]
 
 
 def cpu_seconds() -> float:
@@ -43,7 +50,7 @@ def train_one(config: RunConfig, data, run_dir: Path) -> dict:
     The training engine is closed before the CPU time is read: the ngspice processes' time
     counts once they have ended."""
     result_file = run_dir / "bench.json"
-    if result_file.exists() and (run_dir / CHECKPOINT).exists():
+    if result_file.exists() and (run_dir / TRAINED).exists():
         return json.loads(result_file.read_text())
     engine = config.engine_for()
     try:
@@ -57,7 +64,9 @@ def train_one(config: RunConfig, data, run_dir: Path) -> dict:
         engine.close()
     wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
     run_dir.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(run_dir, 1, conductances, [], trainer.device.state())
+    buffer = io.BytesIO()
+    np.savez(buffer, *conductances)
+    atomic_write_bytes(run_dir / TRAINED, buffer.getvalue())
     trainer.engine = config.engine_for()
     try:
         _, accuracy = trainer.evaluate(conductances, data.x_test, data.y_test,
@@ -86,7 +95,7 @@ def main() -> None:
     out = Path(args.out) / f"{args.samples}-{args.test_samples}-{args.batch}"
     rows = [train_one(replace(base, engine=name), data, out / name)
             for name in ("native", "ngspice")]
-    final = [load_checkpoint(out / name)[1] for name in ("native", "ngspice")]
+    final = [trained_conductances(out / name) for name in ("native", "ngspice")]
     spread = max(float(np.max(np.abs(a - b))) for a, b in zip(*final))
     print(f"{len(data.x_train)} training samples, batch {args.batch}, "
           f"{len(data.x_test)} test samples")
