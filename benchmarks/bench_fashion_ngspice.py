@@ -1,9 +1,11 @@
 """A Fashion-MNIST epoch trained with ngspice beside the native engine, same settings and seed.
 
     python benchmarks/bench_fashion_ngspice.py [--samples N] [--test-samples N] [--batch N]
-        [--workers N] [--out DIR]
+        [--workers N] [--input-crossbar auto|full] [--out DIR]
 
-Opt-in and long: the full epoch (60,000 samples, the default) takes hours with ngspice on 2 cores.
+Opt-in and long: the full epoch (60,000 samples, the default) takes minutes with ngspice on 2
+cores with the first crossbar as its Norton equivalent (``--input-crossbar auto``), hours with
+every device of it (``full``).
 1568-100-10 (784 pixels doubled), symmetric EP, cross-entropy, the default circuit, batch 64 by
 default (one ngspice sweep of 192 points per mini-batch). Each engine trains the same first
 ``--samples`` training samples from the same initial conductances, then is evaluated on the
@@ -60,6 +62,7 @@ def train_one(config: RunConfig, data, run_dir: Path) -> dict:
         trainer.device.prepare(conductances, config.seed)
         wall, cpu = time.perf_counter(), cpu_seconds()
         conductances, skipped = trainer.train_epoch(conductances, 1)
+        about = engine.describe(trainer.network)
     finally:
         engine.close()
     wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
@@ -73,7 +76,7 @@ def train_one(config: RunConfig, data, run_dir: Path) -> dict:
                                        np.random.default_rng([config.seed, 1, 1]), "test")
     finally:
         trainer.engine.close()
-    row = {"engine": config.engine, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
+    row = {"engine": config.engine, **about, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
            "test_accuracy": accuracy, "skipped_batches": skipped}
     atomic_write_text(result_file, json.dumps(row) + "\n")
     return row
@@ -85,6 +88,8 @@ def main() -> None:
     parser.add_argument("--test-samples", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--workers", type=int, default=None, help="ngspice processes")
+    parser.add_argument("--input-crossbar", choices=("auto", "full"), default="auto",
+                        help="ngspice's first crossbar: its Norton equivalent, or every device")
     parser.add_argument("--out", default="runs/bench-fashion-ngspice")
     args = parser.parse_args()
     data = load_dataset("fashion-mnist")
@@ -93,16 +98,21 @@ def main() -> None:
     base = RunConfig(hidden=(100,), dataset="fashion-mnist", batch_size=args.batch,
                      spice_workers=args.workers)
     out = Path(args.out) / f"{args.samples}-{args.test_samples}-{args.batch}"
-    rows = [train_one(replace(base, engine=name), data, out / name)
-            for name in ("native", "ngspice")]
-    final = [trained_conductances(out / name) for name in ("native", "ngspice")]
+    spice = f"ngspice-{args.input_crossbar}"
+    rows = [train_one(replace(base, engine="native"), data, out / "native"),
+            train_one(replace(base, engine="ngspice", input_crossbar=args.input_crossbar), data,
+                      out / spice)]
+    final = [trained_conductances(out / name) for name in ("native", spice)]
     spread = max(float(np.max(np.abs(a - b))) for a, b in zip(*final))
     print(f"{len(data.x_train)} training samples, batch {args.batch}, "
           f"{len(data.x_test)} test samples")
     print("| engine | wall s | CPU s | test accuracy | skipped mini-batches |")
     print("|---|---|---|---|---|")
     for row in rows:
-        print(f"| {row['engine']} | {row['wall_s']} | {row['cpu_s']} | "
+        engine = row["engine"] + (f" {row['ngspice_version']} ({row['matrix_solver']}, "
+                                  f"{row['input_crossbar']} input crossbar)"
+                                  if "ngspice_version" in row else "")
+        print(f"| {engine} | {row['wall_s']} | {row['cpu_s']} | "
               f"{100 * row['test_accuracy']:.2f} % | {row['skipped_batches']} |")
     print(f"largest difference of the trained conductances: {spread:.3g} S")
 

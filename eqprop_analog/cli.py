@@ -38,13 +38,13 @@ def compile_options() -> tuple[str, ...]:
 
 def gradcheck_options() -> tuple[str, ...]:
     return option_names("circuit", but=("hidden",)) + (
-        "engine", "spice_timeout", "spice_workers", "matrix_solver", "beta", "estimator", "nudging",
-        "seed")
+        "engine", "spice_timeout", "spice_workers", "matrix_solver", "input_crossbar", "beta",
+        "estimator", "nudging", "seed")
 
 
 def verify_options() -> tuple[str, ...]:
     return option_names("circuit", but=("hidden",)) + (
-        "spice_timeout", "spice_workers", "matrix_solver", "nudging", "seed")
+        "spice_timeout", "spice_workers", "matrix_solver", "input_crossbar", "nudging", "seed")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -37,7 +37,7 @@ from eqprop_analog.devices.memristor import SCHEMES
 from eqprop_analog.engines import make_engine
 from eqprop_analog.engines.base import NUDGING_MODES, Engine, NudgingMode
 from eqprop_analog.engines.native_support import native_refusal
-from eqprop_analog.engines.ngspice import MATRIX_SOLVERS
+from eqprop_analog.engines.ngspice import INPUT_CROSSBARS, MATRIX_SOLVERS
 from eqprop_analog.engines.nudging import COSTS, Cost, make_cost
 from eqprop_analog.errors import ConfigError
 from eqprop_analog.files import read_user_text
@@ -164,9 +164,14 @@ class RunConfig:
         "its samples (other counts agree to the solver's tolerance, not to the bit)", low=1,
         high=256, none="one per available core; 1 in a sweep, whose runs run in parallel already")
     matrix_solver: str = option(
-        "engine", str, "auto", "ngspice's matrix solver: klu (ngspice >= 42, 2-4x faster on large "
-        "circuits), sparse (the older one), or auto: klu where the library has it, else sparse "
+        "engine", str, "auto", "ngspice's matrix solver: klu (ngspice >= 42, 5.7x faster per point "
+        "at 784-100-10), sparse (the older one), or auto: klu where the library has it, else sparse "
         "(said on stderr); results agree to the solver's tolerance", choices=MATRIX_SOLVERS)
+    input_crossbar: str = option(
+        "engine", str, "auto", "how ngspice sweeps hold the first crossbar: auto, as its exact "
+        "Norton equivalent at each column (without wire resistance; tens of times faster at "
+        "784 inputs), or full, every device; exported netlists hold every device either way",
+        choices=INPUT_CROSSBARS)
     check_engine: str | None = option(
         "engine", str, None, "a second engine that solves a fixed mini-batch beside the training "
         "engine every check_every epochs; the largest voltage difference goes to metrics.csv",
@@ -297,10 +302,11 @@ class RunConfig:
 
     def engine_for(self, name: str | None = None, *, precise: bool = False) -> Engine:
         """The engine ``name`` (default this config's) with this config's tolerance, timeout,
-        processes and matrix solver; ``precise``: the tight tolerances of gradient checks."""
+        processes, matrix solver and input crossbar; ``precise``: the tight tolerances of gradient
+        checks."""
         return make_engine(name or self.engine, reltol=self.reltol, precise=precise,
                            timeout=self.spice_timeout, workers=self.spice_workers,
-                           matrix_solver=self.matrix_solver)
+                           matrix_solver=self.matrix_solver, input_crossbar=self.input_crossbar)
 
     def engine_check(self) -> EngineCheck | None:
         """The check of the training engine against ``check_engine`` (None without one); its

@@ -21,12 +21,12 @@ from eqprop_analog.learning.trainer import Trainer
 
 CONFIG_FILE = "config.toml"
 # what a resumed run may change: options that change no result beyond the solver's tolerance
-RESUME_OPTIONS = ("epochs", "spice_timeout", "spice_workers", "matrix_solver", "check_engine",
-                  "check_every", "check_tolerance")
+RESUME_OPTIONS = ("epochs", "spice_timeout", "spice_workers", "matrix_solver", "input_crossbar",
+                  "check_engine", "check_every", "check_tolerance")
 # options added after runs' config.toml files were first written: missing there, they default
 ADDED_SINCE = ("spice_timeout", "amplifier_backward_ratio", "node_capacitance", "spice_workers",
                "matrix_solver", "check_engine", "check_every", "check_tolerance", "neuron_model",
-               "amplifier_model")
+               "amplifier_model", "input_crossbar")
 
 
 def build_trainer(config: RunConfig, data: Dataset, engine: Engine, run_dir: str | Path, *,
@@ -66,8 +66,9 @@ def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
             atomic_write_text(run_dir / CONFIG_FILE, config_to_toml(config))
         log(f"training {'-'.join(map(str, trainer.network.spec.layers))} on {data.name} "
             f"({len(data.x_train)} train, {len(data.x_test)} test samples) with "
-            f"{engine_label(engine)}, {config.estimator} EP, {config.cost}, beta {config.beta:g}"
-            + (f"; checked against {engine_label(check.replica)} every "
+            f"{engine_label(engine, trainer.network)}, {config.estimator} EP, {config.cost}, "
+            f"beta {config.beta:g}"
+            + (f"; checked against {engine_label(check.replica, trainer.network)} every "
                f"{'epoch' if check.every == 1 else f'{check.every} epochs'}"
                if check is not None else ""))
         return export_run(trainer, trainer.fit(resume=resume))
@@ -78,13 +79,16 @@ def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
             engine.close()
 
 
-def engine_label(engine: Engine) -> str:
-    """The engine in words for the log: ``ngspice 46 (KLU matrix solver)``, ``native``."""
-    about = engine.describe()
+def engine_label(engine: Engine, network: LayeredNetwork) -> str:
+    """The engine in words for the log: ``ngspice 46 (KLU matrix solver, input crossbar as its
+    Norton equivalent)``, ``native``."""
+    about = engine.describe(network)
     if "ngspice_version" not in about:
         return engine.name
+    held = ("as its Norton equivalent" if about.get("input_crossbar") == "norton"
+            else "device by device")
     return (f"{engine.name} {about['ngspice_version']} ({str(about['matrix_solver']).upper()} "
-            "matrix solver)")
+            f"matrix solver, input crossbar {held})")
 
 
 def resume_config(run_dir: Path, overrides: dict) -> RunConfig:

@@ -31,7 +31,7 @@ CHANGED = dict(
     beta=2e-6, estimator="one-sided", nudging="current", cost="squared-error", softmax_gain=10.0,
     target_high=0.3, target_low=-0.2, lr=(1e-8, 2e-8, 3e-8), lr_decay=0.5, seed=7,
     test_fraction=0.25, data_dir="/data/mnist", engine="native", reltol=1e-7, spice_timeout=90.0,
-    spice_workers=3, matrix_solver="sparse",
+    spice_workers=3, matrix_solver="sparse", input_crossbar="full",
     check_engine="ngspice", check_every=3, check_tolerance=1e-5,
     device="memristor", levels=8, scheme="rprop", pulse=0.01, rprop_eta=1.2, nonlinearity=2.0,
     eps_intra=0.01, eps_inter=0.2, read_noise=0.02, read_noise_floor=1e-8, stuck=0.01)

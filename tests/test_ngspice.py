@@ -302,3 +302,64 @@ def test_sweeps_ask_for_the_solver_and_agree(precise_engine, small, rng, solver)
                                    atol=1e-8)
     finally:
         engine.close()
+
+
+# -- the first crossbar as its Norton equivalent ----------------------------------------------------
+@pytest.fixture(scope="module")
+def full_crossbar_engine():
+    """Tight tolerances, every device of the first crossbar in the netlist."""
+    eng = NgspiceEngine(SpiceOptions(reltol=1e-9, vntol=1e-12, abstol=1e-18,
+                                     input_crossbar="full"))
+    yield eng
+    eng.close()
+
+
+@pytest.mark.parametrize("circuit", [
+    dict(layers=(4, 6, 3), relu_bias=0.45, input_gain=4.0),
+    dict(layers=(4, 5, 3), signed_weights="differential-pairs", neuron="clamp"),
+    dict(layers=(4, 5, 4, 2), amplifier_gain=3.0, differential_outputs=True),
+    dict(layers=(5, 3)),  # the first crossbar is the output layer's
+], ids=["relu", "pairs", "two-hidden", "no-hidden"])
+@pytest.mark.parametrize("mode", ["exact", "current"])
+def test_the_norton_form_of_the_input_crossbar_solves_as_every_device_does(
+        precise_engine, full_crossbar_engine, rng, circuit, mode):
+    layers = circuit["layers"]
+    network = LayeredNetwork(CircuitSpec(**circuit))
+    g = network.initial_conductances(rng, 1e-6, 5e-5)
+    x, y = rng.uniform(0, 1, (6, layers[0])), rng.uniform(-0.2, 0.2, (6, layers[-1]))
+    phases = Phases((0.0, 1e-6, -1e-6), SquaredError(), y, mode)
+    assert precise_engine.describe(network)["input_crossbar"] == "norton"
+    assert full_crossbar_engine.describe(network)["input_crossbar"] == "full"
+    norton = precise_engine.solve(network, g, x, phases).voltages
+    full = full_crossbar_engine.solve(network, g, x, phases).voltages
+    np.testing.assert_allclose(norton, full, rtol=0, atol=1e-10)
+
+
+def test_the_norton_form_leaves_out_the_input_devices_and_sources(small):
+    network, g, x = small
+    engine = NgspiceEngine()
+    try:
+        stimulus = engine._stimulus(network, g, x, (0.0,), Phases(), None)
+    finally:
+        engine.close()
+    # one current source and one conductance per column net of crossbar 1, nothing at the inputs
+    columns = network.column_nets(1)
+    assert len(stimulus) == 1 + 1 + 2 * len(columns)
+    assert not any(net in line for line in stimulus for net in network.input_nets[0])
+    resistors = [line.split() for line in stimulus if line.startswith("R_X1_")]
+    np.testing.assert_allclose([1 / float(r[3]) for r in resistors], g[0].sum(axis=0), rtol=1e-15)
+
+
+def test_wire_resistance_keeps_every_device_of_the_input_crossbar(rng):
+    network = LayeredNetwork(CircuitSpec((3, 4, 2), wire_resistance=2.0))
+    engine = NgspiceEngine()
+    try:
+        assert not engine.norton_inputs(network)
+        assert engine.describe(network)["input_crossbar"] == "full"
+    finally:
+        engine.close()
+
+
+def test_an_unknown_input_crossbar_form_is_a_config_error():
+    with pytest.raises(ConfigError, match="input_crossbar must be one of auto, full"):
+        SpiceOptions(input_crossbar="norton")

@@ -34,6 +34,7 @@ def test_xor_is_learned(tmp_path, engine):
     version, klu = engine.process.library()
     assert written["ngspice_version"] == summary["ngspice_version"] == version
     assert written["matrix_solver"] == ("klu" if klu else "sparse")
+    assert written["input_crossbar"] == "norton"  # xor.toml has no wire resistance
 
 
 def test_trained_netlist_holds_the_trained_conductances(tmp_path, engine):
@@ -84,8 +85,8 @@ class KillsNgspiceAtBatch:
     def resolution(self, voltages):
         return self.engine.resolution(voltages)
 
-    def describe(self):
-        return self.engine.describe()
+    def describe(self, network=None):
+        return self.engine.describe(network)
 
     def close(self):
         self.engine.close()

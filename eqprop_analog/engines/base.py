@@ -87,8 +87,9 @@ class Engine(Protocol):
         differences between two of its solutions below it are solver noise."""
         ...
 
-    def describe(self) -> dict[str, object]:
-        """What a run's summary should say about the engine beyond its name (versions, solver)."""
+    def describe(self, network: LayeredNetwork | None = None) -> dict[str, object]:
+        """What a run's summary should say about the engine beyond its name (versions, solver;
+        with ``network``, how it solves that circuit)."""
         ...
 
     def close(self) -> None: ...

@@ -81,7 +81,7 @@ class NativeEngine:
         rounding = float(torch.finfo(self.dtype).eps) * float(np.max(np.abs(voltages), initial=1.0))
         return max(self.options.tolerance, 4 * rounding)
 
-    def describe(self) -> dict[str, object]:
+    def describe(self, network: LayeredNetwork | None = None) -> dict[str, object]:
         return {"dtype": str(self.dtype).removeprefix("torch.")}
 
     def close(self) -> None:

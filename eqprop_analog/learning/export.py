@@ -23,7 +23,7 @@ def export_run(trainer: Trainer, result: TrainResult) -> dict:
                       title=f"eqprop-analog {layers} trained on {trainer.data.name}")
     final = result.final
     summary = {"dataset": trainer.data.name, "engine": trainer.engine.name,
-               **trainer.engine.describe(),
+               **trainer.engine.describe(trainer.network),
                "epochs": final["epoch"], "layers": list(trainer.network.spec.layers),
                "train_accuracy": final["train_accuracy"], "test_accuracy": final["test_accuracy"],
                "best_test_accuracy": max(h["test_accuracy"] for h in result.history),

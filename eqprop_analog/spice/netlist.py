@@ -65,12 +65,12 @@ def element_line(element: Element) -> str:
 
 
 def resistor_lines(network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
-                   annotate: bool = True) -> list[str]:
-    """Every crossbar's wire segments and devices, each crossbar under a comment. The devices
-    are formatted straight from the network's layout (``device_nets``): the engine writes this
-    for every mini-batch."""
+                   annotate: bool = True, first_crossbar: int = 1) -> list[str]:
+    """The wire segments and devices of every crossbar from ``first_crossbar`` on, each crossbar
+    under a comment. The devices are formatted straight from the network's layout
+    (``device_nets``): the engine writes this for every mini-batch."""
     lines = []
-    for l, g in enumerate(conductances, start=1):
+    for l, g in enumerate(conductances[first_crossbar - 1:], start=first_crossbar):
         rows, cols = network.shapes[l - 1]
         lines.append(f"* crossbar {l}: {rows - 2} rows + 2 bias rails -> {cols} columns")
         if network.spec.wire_resistance:
@@ -141,27 +141,30 @@ def netlist_text(network: LayeredNetwork, conductances: tuple[np.ndarray, ...], 
                  title: str = "eqprop-analog network", features: np.ndarray | None = None,
                  stimulus: list[str] | None = None,
                  options: Mapping[str, float | None] | None = None,
-                 save: tuple[str, ...] | None = None, annotate: bool = True) -> str:
+                 save: tuple[str, ...] | None = None, annotate: bool = True,
+                 first_crossbar: int = 1) -> str:
     """The netlist of ``network`` with the given conductances.
 
     The inputs are DC sources at ``features`` (zeros by default), unless ``stimulus`` gives the lines
     that drive the input nets instead (the engines' swept sources). ``save`` limits the vectors that
     ngspice keeps; ``options`` become a ``.options`` card (a value None: a bare flag);
-    ``annotate`` adds the exact conductance of each resistor as a comment.
+    ``annotate`` adds the exact conductance of each resistor as a comment. ``first_crossbar`` 2
+    leaves out the first crossbar's devices, for a ``stimulus`` that holds its equivalent.
     """
     if network.spec.ideal_diodes:
         raise ConfigError("ideal diodes have no SPICE model: use the native engine, or a Shockley "
                           "diode (ideal_diodes = false) for netlists and ngspice")
     conductances = network.check_conductances(conductances)
     lines = header_lines(network, title)
-    lines.append("* inputs: +A x_i" if network.spec.pairs else "* inputs: +A x_i and -A x_i")
+    if first_crossbar == 1:
+        lines.append("* inputs: +A x_i" if network.spec.pairs else "* inputs: +A x_i and -A x_i")
     if stimulus is None:
         lines += [element_line(e) for e in network.input_elements(features)]
     else:
         lines += stimulus
     lines.append("* bias rails, neuron bias sources, neurons and amplifiers")
     lines += [element_line(e) for e in network.fixed_elements()]
-    lines += resistor_lines(network, conductances, annotate)
+    lines += resistor_lines(network, conductances, annotate, first_crossbar)
     if save:
         lines += [".save " + " ".join(f"v({n})" for n in save[i:i + 16])
                   for i in range(0, len(save), 16)]

@@ -41,7 +41,7 @@ def run_point(config: RunConfig, run_dir: str) -> dict:
         # the sweep's runs already fill the cores: one ngspice per run unless the sweep says
         config = replace(config, spice_workers=config.spice_workers or 1)  # a check's too
         key = (config.engine, config.reltol, config.spice_timeout, config.spice_workers,
-               config.matrix_solver)
+               config.matrix_solver, config.input_crossbar)
         if key not in _WORKER_ENGINES:
             _WORKER_ENGINES[key] = config.engine_for()
         resume = (Path(run_dir) / CHECKPOINT).exists()
