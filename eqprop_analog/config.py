@@ -8,6 +8,7 @@ the TOML reader and writer and the validation messages all derive from it.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,7 +22,7 @@ from eqprop_analog.circuit.spec import (
     NeuronKind,
     SignedWeights,
 )
-from eqprop_analog.circuit.subcircuit import UserSubcircuit, read_subcircuit
+from eqprop_analog.circuit.subcircuit import UserSubcircuit, absolute_reference, read_subcircuit
 from eqprop_analog.data.datasets import DATASET_NAMES
 from eqprop_analog.devices import (
     ClippedDevice,
@@ -169,8 +170,8 @@ class RunConfig:
         "(said on stderr); results agree to the solver's tolerance", choices=MATRIX_SOLVERS)
     input_crossbar: str = option(
         "engine", str, "auto", "how ngspice sweeps hold the first crossbar: auto, as its exact "
-        "Norton equivalent at each column (without wire resistance; tens of times faster at "
-        "784 inputs), or full, every device; exported netlists hold every device either way",
+        "Norton equivalent at each column (without wire resistance; 65x faster at "
+        "784-100-10), or full, every device; exported netlists hold every device either way",
         choices=INPUT_CROSSBARS)
     check_engine: str | None = option(
         "engine", str, None, "a second engine that solves a fixed mini-batch beside the training "
@@ -213,6 +214,10 @@ class RunConfig:
     def __post_init__(self) -> None:
         for name, spec in OPTIONS.items():
             object.__setattr__(self, name, spec.check(getattr(self, name)))
+        for name in USER_SUBCIRCUIT_OPTIONS:  # a relative FILE, from the working folder
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, absolute_reference(getattr(self, name),
+                                                                  os.getcwd(), name))
         if self.lr is not None and len(self.lr) not in (1, len(self.hidden) + 1):
             raise ConfigError(f"lr needs 1 value or one per crossbar ({len(self.hidden) + 1}), "
                               f"got {len(self.lr)}")
@@ -226,6 +231,9 @@ class RunConfig:
         if self.check_engine == self.engine:
             raise ConfigError(f"check_engine {self.check_engine} is the training engine itself: "
                               "check against the other one, or set check_engine = \"none\"")
+        if self.check_engine == "ngspice" and self.ideal_diodes:
+            raise ConfigError("check_engine ngspice: ideal diodes have no SPICE model; check "
+                              "a Shockley diode circuit (ideal_diodes = false)")
         circuit = self.circuit_spec(1, 1)  # validates the circuit options together
         refusal = native_refusal(circuit) if self.check_engine == "native" else None
         if refusal:  # said now, not at the first check some epochs in
@@ -322,6 +330,7 @@ class RunConfig:
 
 
 OPTIONS: dict[str, Option] = options_of(RunConfig)
+USER_SUBCIRCUIT_OPTIONS = ("neuron_model", "amplifier_model")
 SECTIONS: dict[str, tuple[str, ...]] = {
     section: tuple(name for name, spec in OPTIONS.items() if spec.section == section)
     for section in TABLES}
@@ -353,8 +362,15 @@ def apply_overrides(base: RunConfig, values: dict[str, Any]) -> RunConfig:
 
 
 def load_config(path: str | Path, base: RunConfig = RunConfig()) -> RunConfig:
-    """Read a TOML config file."""
-    return config_from_mapping(read_toml(path, "config file"), base)
+    """Read a TOML config file; the FILE of a ``neuron_model`` or ``amplifier_model`` is taken
+    from the config file's folder where it is relative."""
+    data = read_toml(path, "config file")
+    circuit = data.get("circuit")
+    for name in USER_SUBCIRCUIT_OPTIONS:
+        if isinstance(circuit, dict) and isinstance(circuit.get(name), str) \
+                and circuit[name] != "none":
+            circuit[name] = absolute_reference(circuit[name], Path(path).absolute().parent, name)
+    return config_from_mapping(data, base)
 
 
 def read_toml(path: str | Path, what: str) -> dict:

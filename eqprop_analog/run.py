@@ -9,6 +9,8 @@ from pathlib import Path
 
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.circuit.size import BYTES_PER_CONDUCTANCE, check_fits
+from eqprop_analog.circuit.spec import CircuitSpec
+from eqprop_analog.circuit.subcircuit import UserSubcircuit
 from eqprop_analog.config import OPTIONS, RunConfig, config_from_mapping, config_to_toml, read_toml
 from eqprop_analog.data import Dataset, load_dataset
 from eqprop_analog.engines import Engine
@@ -64,6 +66,10 @@ def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
         if not resume:
             run_dir.mkdir(parents=True, exist_ok=True)
             atomic_write_text(run_dir / CONFIG_FILE, config_to_toml(config))
+            for model in trainer.network.spec.user_subcircuits:
+                atomic_write_text(run_dir / subcircuit_copy(model), model.text + "\n")
+        else:
+            check_subcircuits_unchanged(trainer.network.spec, run_dir)
         log(f"training {'-'.join(map(str, trainer.network.spec.layers))} on {data.name} "
             f"({len(data.x_train)} train, {len(data.x_test)} test samples) with "
             f"{engine_label(engine, trainer.network)}, {config.estimator} EP, {config.cost}, "
@@ -77,6 +83,22 @@ def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
             check.replica.close()
         if own_engine:
             engine.close()
+
+
+def subcircuit_copy(model: UserSubcircuit) -> str:
+    """The file in a run's folder that keeps the subcircuit it was started with, as checked."""
+    return f"{model.role}_model.lib"
+
+
+def check_subcircuits_unchanged(spec: CircuitSpec, run_dir: Path) -> None:
+    """Refuse to resume a run whose user subcircuit files now hold another circuit than the one
+    it was started with (runs from before these copies were kept are not checked)."""
+    for model in spec.user_subcircuits:
+        copy = run_dir / subcircuit_copy(model)
+        if copy.is_file() and copy.read_text() != model.text + "\n":
+            raise ConfigError(f"{model.path} has changed since the run in {run_dir} started "
+                              f"(the {model.role} it started with is in {copy}): restore it, or "
+                              "start a new run")
 
 
 def engine_label(engine: Engine, network: LayeredNetwork) -> str:

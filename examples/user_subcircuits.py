@@ -3,9 +3,8 @@
 Two examples under circuits/examples/: a neuron made of diode-connected MOSFETs and an amplifier
 built around an op-amp macro-model. For each, the script trains the network (config beside this
 file) and then asks how good EP's estimate is for that circuit: EP's gradient against central
-finite differences through ngspice, on a batch of 4 samples at the trained conductances. Run it
-from the repository's root (the configs name the subcircuit files relative to it). The runs go to
-DIR/<config> (default runs/example-<config>); run it again to resume them.
+finite differences through ngspice, on a batch of 4 samples at the trained conductances. The runs
+go to DIR/<config> (default runs/example-<config>); run it again to resume them.
 """
 
 import sys

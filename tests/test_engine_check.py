@@ -97,6 +97,11 @@ def test_an_engine_checked_against_itself_is_refused():
         EngineCheck(NativeEngine(), every=0)
 
 
+def test_an_ngspice_check_of_ideal_diodes_is_refused_at_once():
+    with pytest.raises(ConfigError, match="check_engine ngspice: ideal diodes have no SPICE"):
+        RunConfig(engine="native", ideal_diodes=True, relu_bias=0.0, check_engine="ngspice")
+
+
 def test_a_resumed_run_may_switch_the_check_on(tmp_path):
     train(digits_native(epochs=1), tmp_path, log=quiet)
     assert "engine_difference" not in metrics(tmp_path)[0]
@@ -104,3 +109,37 @@ def test_a_resumed_run_may_switch_the_check_on(tmp_path):
     train(config, tmp_path, resume=True, log=quiet)
     rows = metrics(tmp_path)
     assert rows[0]["engine_difference"] == "" and 0 < float(rows[1]["engine_difference"]) < 1e-6
+
+
+def test_a_check_whose_ngspice_process_is_lost_is_solved_again(tmp_path):
+    from faults import crash_during_next_call
+
+    from eqprop_analog.run import build_trainer
+
+    crashed: list[bool] = []
+
+    class CrashingOnce(EngineCheck):
+        """Kills the replica's ngspice while it solves the first check batch."""
+
+        def difference(self, *args):
+            if not crashed:
+                crashed.append(True)
+                crash_during_next_call(self.replica.process)
+            return super().difference(*args)
+
+    config = digits_native(epochs=1, check_engine="ngspice")
+    data = load_dataset(config.dataset, config.seed, config.test_fraction)
+    replica = NgspiceEngine()
+    messages: list[str] = []
+    try:
+        trainer = build_trainer(config, data, NativeEngine(), tmp_path, progress=False,
+                                log=messages.append, check=CrashingOnce(replica))
+        network = trainer.network
+        replica.solve(network, network.initial_conductances(np.random.default_rng(0)),
+                      data.x_train[:1])  # its process started, to be stopped and killed
+        result = trainer.fit()
+    finally:
+        replica.close()
+    assert crashed and 0 < result.history[-1]["engine_difference"] < 1e-6
+    assert any(m.startswith("the engine check failed") and "solving it again" in m
+               for m in messages), messages

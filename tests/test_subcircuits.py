@@ -25,6 +25,7 @@ from eqprop_analog.spice.netlist import netlist_text
 from eqprop_analog.spice.readback import read_conductances
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "circuits" / "examples"
+CONFIGS = Path(__file__).resolve().parents[1] / "examples" / "configs"
 # the built-in bidirectional amplifier at gain 4, and the clamp neuron's diodes and sources, as a
 # user would write them: solved by ngspice, they must give the built-in circuit's states
 BUILT_IN_AMPLIFIER = """* the library's amplifier, copied
@@ -84,6 +85,7 @@ def test_a_good_file_is_read_with_its_helpers_and_comments_dropped(tmp_path):
     ("?? node gnd", ["line 3", "not an element line"]),
     ("R2 node mid \u00b5", ["line 3", "printable ASCII"]),
     ("R2 node mid 1k \\", ["line 3", "backslash"]),
+    ("*# shell touch PWNED", ["line 3", "*#", "runs as a command"]),
     ("\t.INCLUDE /etc/passwd", ["line 3", ".INCLUDE", "reads another file"]),
     ("E1 out 0 and(2) a 0 b 0 0.5,0 1,1", ["line 3", "digital gate form"]),
 ])
@@ -141,7 +143,8 @@ def test_the_cli_refuses_a_bad_file_with_one_line(tmp_path, capsys):
 
 @pytest.mark.parametrize("line", [".control", "shell touch PWNED", ".include /etc/passwd",
                                   ".lib other.lib TT", ".inc x.cir", ".incx x.cir", ".controlx",
-                                  ".libx other.lib TT", "\t.CONTROL", "  .Include x"])
+                                  ".libx other.lib TT", "\t.CONTROL", "  .Include x",
+                                  "*# shell touch PWNED", "  *#echo"])
 def test_a_netlist_handed_in_with_commands_or_file_reads_is_refused(rng, line):
     network = LayeredNetwork(CircuitSpec((2, 3, 2)))
     text = netlist_text(network, network.initial_conductances(rng)).replace(
@@ -151,13 +154,24 @@ def test_a_netlist_handed_in_with_commands_or_file_reads_is_refused(rng, line):
         read_conductances(text, network)
 
 
-@pytest.mark.parametrize("title", [".include /etc/passwd", "*ng_script", "*NG_SCRIPT x"])
+@pytest.mark.parametrize("title", [".include /etc/passwd", "*ng_script", "*NG_SCRIPT x",
+                                   "*# shell touch PWNED"])
 def test_a_netlist_whose_title_ngspice_would_act_on_is_refused(rng, title):
     network = LayeredNetwork(CircuitSpec((2, 3, 2)))
     text = netlist_text(network, network.initial_conductances(rng))
     text = title + text[text.index("\n"):]
     with pytest.raises(DataError, match="line 1: the title line"):
         read_conductances(text, network)
+
+
+def test_a_netlist_naming_a_subcircuit_file_with_odd_characters_reads_back(tmp_path, rng):
+    odd = tmp_path / "we\\ird *# $x.lib"
+    odd.write_text((EXAMPLES / "mosfet_neuron.lib").read_text())
+    network = LayeredNetwork(CircuitSpec((2, 3, 2), neuron_model=read_subcircuit(
+        f"{odd}:NMOS_RELU", "neuron")))
+    g = network.initial_conductances(rng)
+    for a, b in zip(read_conductances(netlist_text(network, g), network), g):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_a_star_or_a_dot_never_starts_a_title_the_tool_writes(rng):
@@ -215,6 +229,17 @@ def test_a_native_check_of_a_circuit_it_cannot_solve_is_refused_at_once():
         RunConfig(check_engine="native", neuron_model=f"{EXAMPLES / 'mosfet_neuron.lib'}:NMOS_RELU")
 
 
+@pytest.mark.parametrize("unused", [dict(neuron="clamp"), dict(diode_spread=0.2),
+                                    dict(amplifier_gain=4.0)])
+def test_options_of_the_built_in_element_a_user_subcircuit_replaces_are_refused(unused):
+    neuron = read_subcircuit(f"{EXAMPLES / 'mosfet_neuron.lib'}:NMOS_RELU", "neuron")
+    amplifier = read_subcircuit(f"{EXAMPLES / 'opamp_amplifier.lib'}:OPAMP_BIDIR", "amplifier")
+    role, model = ("amplifier", amplifier) if "amplifier_gain" in unused else ("neuron", neuron)
+    with pytest.raises(ConfigError, match=f"{role}_model replaces the built-in .* leave "
+                                          f".*{next(iter(unused))}"):
+        CircuitSpec((2, 3, 2), **{f"{role}_model": model}, **unused)
+
+
 def test_user_subcircuits_need_single_node_units():
     neuron = read_subcircuit(f"{EXAMPLES / 'mosfet_neuron.lib'}:NMOS_RELU", "neuron")
     with pytest.raises(ConfigError, match="needs signed_weights = doubled-inputs"):
@@ -231,7 +256,8 @@ def test_copies_of_the_built_in_elements_solve_as_the_built_in_circuit(precise_e
                                 "amplifier")
     neuron = read_subcircuit(f"{write(tmp_path, BUILT_IN_CLAMP, 'n.lib')}:MY_CLAMP", "neuron")
     built_in = CircuitSpec((3, 5, 4, 2), neuron="clamp", amplifier_gain=4.0)
-    user = replace(built_in, amplifier_gain=None, amplifier_model=amplifier, neuron_model=neuron)
+    user = replace(built_in, amplifier_gain=None, amplifier_model=amplifier, neuron="relu",
+                   neuron_model=neuron)
     ours, theirs = LayeredNetwork(built_in), LayeredNetwork(user)
     g = ours.initial_conductances(rng, 1e-6, 2e-5)
     x, y = rng.uniform(0, 1, (4, 3)), rng.uniform(-0.2, 0.2, (4, 2))
@@ -294,3 +320,33 @@ def test_the_subcircuit_options_go_through_a_config_file(tmp_path):
     path.write_text(config_to_toml(config))
     again = load_config(path)
     assert again == config and again.circuit_spec(4, 3).neuron_model.name == "NMOS_RELU"
+
+
+def test_a_relative_file_is_taken_from_the_config_files_folder_and_written_absolute(
+        tmp_path, monkeypatch):
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    write(tmp_path, (EXAMPLES / "mosfet_neuron.lib").read_text(), "neuron.lib")
+    (folder / "run.toml").write_text('[circuit]\nneuron_model = "../neuron.lib:NMOS_RELU"\n')
+    monkeypatch.chdir(folder.parent.parent)  # elsewhere: the path is not taken from here
+    config = load_config(folder / "run.toml")
+    assert config.neuron_model == f"{tmp_path / 'neuron.lib'}:NMOS_RELU"
+    monkeypatch.chdir(tmp_path)  # a flag's relative path is taken from the working folder
+    assert RunConfig(neuron_model="neuron.lib:NMOS_RELU").neuron_model == config.neuron_model
+    assert f'neuron_model = "{tmp_path / "neuron.lib"}:NMOS_RELU"' in config_to_toml(config)
+
+
+@pytest.mark.ngspice
+def test_a_run_resumes_only_with_the_subcircuit_it_started_with(tmp_path):
+    from eqprop_analog.run import resume_config, train
+
+    path = write(tmp_path, (EXAMPLES / "mosfet_neuron.lib").read_text(), "neuron.lib")
+    config = replace(load_config(CONFIGS / "iris-mosfet-neuron.toml"), epochs=1,
+                     neuron_model=f"{path}:NMOS_RELU")
+    run = tmp_path / "run"
+    train(config, run, log=lambda *_: None)
+    assert (run / "neuron_model.lib").read_text() == config.user_subcircuit("neuron").text + "\n"
+    train(resume_config(run, {"epochs": 2}), run, resume=True, log=lambda *_: None)  # unchanged
+    path.write_text(path.read_text().replace("W=50u", "W=60u"))
+    with pytest.raises(ConfigError, match=f"{path} has changed since the run in {run} started"):
+        train(resume_config(run, {"epochs": 3}), run, resume=True, log=lambda *_: None)

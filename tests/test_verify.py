@@ -3,6 +3,7 @@ figures and verify.json, and one-line errors for bad input."""
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,8 @@ from eqprop_analog.config import RunConfig
 from eqprop_analog.errors import ConfigError
 from eqprop_analog.theory import bias
 from eqprop_analog.theory.verify import VerifyRequest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "circuits" / "examples"
 
 
 def verify(capsys, tmp_path, statement, *flags):
@@ -106,6 +109,10 @@ def test_bias_training_reads_finished_runs_back_and_refuses_other_ones(tmp_path)
      "amplifier_gain"),
     (["rbp", "--wire-resistance", "1"], "energy function"),
     (["gdu", "--node-capacitance", "0"], "node_capacitance"),
+    (["asymmetry", "--amplifier-model", f"{EXAMPLES}/opamp_amplifier.lib:OPAMP_BIDIR"],
+     "leave amplifier_model unset"),
+    (["rbp", "--neuron-model", f"{EXAMPLES}/mosfet_neuron.lib:NMOS_RELU"],
+     "leave neuron_model unset"),
 ])
 def test_bad_input_is_one_line(capsys, tmp_path, flags, words):
     try:

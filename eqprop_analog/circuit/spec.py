@@ -157,11 +157,14 @@ class CircuitSpec:
                      "none")
         _require(self.neuron_model is None or not self.ideal_diodes,
                  "neuron_model replaces the diodes: it cannot be used with ideal_diodes")
+        _require(self.neuron_model is None or (self.neuron == "relu" and self.diode_spread == 0),
+                 "neuron_model replaces the built-in diode neuron: leave neuron (relu) and "
+                 "diode_spread (0) at their defaults, they would not be used")
         _require(self.amplifier_model is None or (
             self.amplifier_gain is None and self.amplifier_open_loop_gain is None
             and self.amplifier_backward_ratio == 1.0),
-            "amplifier_model replaces the built-in amplifier: leave amplifier_open_loop_gain and "
-            "amplifier_backward_ratio unset")
+            "amplifier_model replaces the built-in amplifier: leave amplifier_gain, "
+            "amplifier_open_loop_gain and amplifier_backward_ratio unset")
         if self.neuron_model is not None and self.amplifier_model is not None and \
                 self.neuron_model.text != self.amplifier_model.text:
             shared = set(self.neuron_model.definitions) & set(self.amplifier_model.definitions)

@@ -1,9 +1,10 @@
 """SPICE text a user hands in, read as data: the rules that keep it from making ngspice run a
 command or read a file, shared by the readers of subcircuit files and of netlists.
 
-ngspice runs the commands of a ``.control`` block (``shell`` among them) and reads the file of every
-``.include`` and ``.lib``; XSPICE code models (``A``) and OSDI devices (``N``) can read files or load
-compiled libraries. None of them has a place in a circuit handed over as data.
+ngspice runs the commands of a ``.control`` block (``shell`` among them) and of every comment line
+that starts ``*#``, and reads the file of every ``.include`` and ``.lib``; XSPICE code models (``A``)
+and OSDI devices (``N``) can read files or load compiled libraries. None of them has a place in a
+circuit handed over as data.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ NETLIST_REFUSED_PREFIXES = (".control", ".endc", ".inc", ".lib", ".endl")
 def statements(text: str, path: str, *, title: bool = False) -> list[tuple[int, str]]:
     """(first line number, statement) of SPICE text, continuation lines joined and comments
     dropped (and the first line, a netlist's ``title``); characters other than printable ASCII,
-    and the backslash (ngspice joins a line ending in one to the next), are a DataError naming
-    the line."""
+    the backslash (ngspice reads it in places as an escape or a line join; no circuit needs one)
+    and a comment starting ``*#`` (ngspice runs it as a command) are a DataError naming the
+    line."""
     statements: list[tuple[int, str]] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         if title and number == 1:
@@ -50,9 +52,11 @@ def statements(text: str, path: str, *, title: bool = False) -> list[tuple[int, 
             raise DataError(f"{path} line {number}: characters other than printable ASCII; a "
                             "SPICE file is plain text")
         if "\\" in raw:
-            raise DataError(f"{path} line {number}: a backslash; ngspice would join the line to "
-                            "the next one")
+            raise DataError(f"{path} line {number}: a backslash; SPICE data has no use for one")
         line = re.split(r"\s[$;]|^[$;]", raw, maxsplit=1)[0].strip()  # inline comments
+        if line.startswith("*#"):
+            raise DataError(f"{path} line {number}: a comment starting with *#, which ngspice "
+                            "runs as a command; write '* #' for a comment")
         if not line or line.startswith("*"):
             continue
         if line.startswith("+"):
@@ -72,7 +76,7 @@ def check_netlist_text(text: str, where: str) -> None:
     """Refuse netlist text that would make ngspice run a command or read a file: a DataError
     names the first such line (see the module's docstring)."""
     title = text.splitlines()[0].strip().lower() if text.strip() else ""
-    if title.startswith((".", "*ng_script")):
+    if title.startswith((".", "*ng_script", "*#")):
         raise DataError(f"{where} line 1: the title line starts with {title.split()[0]!r}, which "
                         "ngspice would read as a card or as a script; start it with a word")
     for number, statement in statements(text, where, title=True):
@@ -80,7 +84,7 @@ def check_netlist_text(text: str, where: str) -> None:
         first = word.lower()
         prefix = next((p for p in NETLIST_REFUSED_PREFIXES if first.startswith(p)), None)
         if prefix is not None:
-            why = WHY.get(prefix, WHY.get(first, "it makes ngspice read a file or run commands"))
+            why = WHY[prefix]
             raise DataError(f"{where} line {number}: {word} is not accepted in a netlist handed "
                             f"in: {why}")
         check_element_word(word, f"{where} line {number}", "a netlist handed in")

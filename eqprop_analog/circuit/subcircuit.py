@@ -11,6 +11,7 @@ OSDI devices (some of them read files or load libraries), analyses, ``.options``
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,13 @@ def parse_reference(reference: str, option: str) -> tuple[str, str]:
                           f"in it (e.g. circuits/examples/mosfet_neuron.lib:NMOS_RELU), got "
                           f"{reference!r}")
     return path, name
+
+
+def absolute_reference(reference: str, folder: str | os.PathLike, option: str) -> str:
+    """``FILE:NAME`` with FILE made absolute, a relative one taken from ``folder``: a run's
+    config.toml then names the same file from wherever the run is resumed."""
+    path, name = parse_reference(reference, option)
+    return f"{os.path.normpath(os.path.join(folder, os.path.expanduser(path)))}:{name}"
 
 
 def read_subcircuit(reference: str, role: str) -> UserSubcircuit:

@@ -84,7 +84,7 @@ class SpiceOptions:
         cards: dict[str, float | None] = {
             k: v for k, v in asdict(self).items()
             if k not in ("max_points", "timeout", "matrix_solver", "input_crossbar")}
-        if klu_available or solver == "klu":
+        if klu_available:
             cards[solver] = None
         return cards
 
@@ -134,6 +134,18 @@ def held(values: np.ndarray, n_phases: int) -> tuple[np.ndarray, np.ndarray]:
         return starts, values
     points = np.stack([starts, starts + n_phases - 1], axis=1).ravel()
     return points, np.repeat(values, 2)
+
+
+def input_sources(network: LayeredNetwork, x: np.ndarray, n_phases: int = 1) -> list[str]:
+    """The input nets driven at the batch's features: +A x_i by a behavioural source indexed by
+    the sweep (each sample held over its ``n_phases`` points), -A x_i (doubled inputs) by a VCVS
+    of gain -1 from it."""
+    gain, lines = network.spec.input_gain, []
+    for i, (tag, p, m) in enumerate(network.input_tags()):
+        lines.append(f"B_IN_{tag}P {p} {GROUND} V={pwl(*held(gain * x[:, i], n_phases))}")
+        if m is not None:
+            lines.append(f"E_IN_{tag}N {m} {GROUND} {p} {GROUND} -1")
+    return lines
 
 
 def norton_lines(network: LayeredNetwork, conductances: np.ndarray, x: np.ndarray,
@@ -233,11 +245,7 @@ class NgspiceEngine:
             lines.append("* crossbar 1 as its Norton equivalent at each of its columns")
             lines += norton_lines(network, conductances[0], x, n_phases)
         else:
-            gain = network.spec.input_gain
-            for i, (tag, p, m) in enumerate(network.input_tags()):
-                lines.append(f"B_IN_{tag}P {p} {GROUND} V={pwl(*held(gain * x[:, i], n_phases))}")
-                if m is not None:
-                    lines.append(f"E_IN_{tag}N {m} {GROUND} {p} {GROUND} -1")
+            lines += input_sources(network, x, n_phases)
         if not any(b != 0 for b in betas):
             return lines
         n_out = network.spec.n_outputs

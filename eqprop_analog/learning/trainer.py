@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -28,6 +29,7 @@ from eqprop_analog.learning.nudge_check import NudgeResponse
 EVAL_BATCH = 512
 # An evaluation batch whose ngspice process was lost is solved again (by a new one) this often.
 EVAL_RETRIES = 2
+T = TypeVar("T")
 # An epoch survives a few mini-batches that ngspice cannot solve; more than this share aborts it.
 MAX_FAILED_SHARE = 0.1
 
@@ -112,21 +114,25 @@ class Trainer:
             correct += int(np.sum(readout.argmax(axis=1) == yb))
         return float(np.mean(np.concatenate(losses))), correct / len(x)
 
-    def _free_state(self, conductances, x: np.ndarray, where: str) -> np.ndarray:
-        """The free voltages of an evaluation batch (every sample counts in an accuracy, so none
-        is skipped). Where the engine's process was lost (it crashed or hung, and was replaced)
-        the batch is solved again; any other failure would only repeat."""
+    def _retried(self, solve: Callable[[], T], what: str) -> T:
+        """``solve()``, solved again where an engine's process was lost (it crashed or hung, and
+        was replaced); any other failure would only repeat."""
         for attempt in range(EVAL_RETRIES + 1):
             try:
-                return self.engine.solve(self.network, conductances, x).phase(0.0)
+                return solve()
             except SolverError as exc:
                 if not getattr(exc, "lost_process", False):
-                    raise SolverError(f"evaluation ({where}) failed: {exc}") from exc
+                    raise SolverError(f"{what} failed: {exc}") from exc
                 if attempt == EVAL_RETRIES:
-                    raise SolverError(f"evaluation ({where}) failed {attempt + 1} times: "
-                                      f"{exc}") from exc
-                self.log(f"evaluation ({where}) failed ({exc}); solving it again")
+                    raise SolverError(f"{what} failed {attempt + 1} times: {exc}") from exc
+                self.log(f"{what} failed ({exc}); solving it again")
         raise AssertionError("unreachable")
+
+    def _free_state(self, conductances, x: np.ndarray, where: str) -> np.ndarray:
+        """The free voltages of an evaluation batch (every sample counts in an accuracy, so none
+        is skipped; a lost process is retried)."""
+        return self._retried(lambda: self.engine.solve(self.network, conductances, x).phase(0.0),
+                             f"evaluation ({where})")
 
     # -- one epoch ----------------------------------------------------------------------------------
     def train_epoch(self, conductances, epoch: int) -> tuple[tuple[np.ndarray, ...], int]:
@@ -195,7 +201,9 @@ class Trainer:
         x, labels = self.data.x_train[:size], self.data.y_train[:size]
         betas = self.estimator.betas(np.random.default_rng(self.options.seed))
         phases = Phases(betas, self.cost, self.targets(labels), self.options.nudging)
-        return self.check.difference(self.engine, self.network, conductances, x, phases)
+        check = self.check
+        return self._retried(lambda: check.difference(self.engine, self.network, conductances, x,
+                                                      phases), "the engine check")
 
     # -- the run ------------------------------------------------------------------------------------
     def fit(self, resume: bool = False) -> TrainResult:

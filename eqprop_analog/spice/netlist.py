@@ -86,10 +86,10 @@ def resistor_lines(network: LayeredNetwork, conductances: tuple[np.ndarray, ...]
 
 
 def one_line(text: str) -> str:
-    """``text`` as one line of printable ASCII: every other character ``?``, runs of white space
-    one space."""
-    return " ".join("".join(c if c.isascii() and c.isprintable() else "?" if not c.isspace()
-                            else " " for c in text).split())
+    """``text`` as one line of printable ASCII without backslashes (which netlists handed in may
+    not hold): every other character ``?``, runs of white space one space."""
+    return " ".join("".join(c if c.isascii() and c.isprintable() and c != "\\"
+                            else "?" if not c.isspace() else " " for c in text).split())
 
 
 def spice_title(text: str) -> str:
@@ -142,7 +142,7 @@ def netlist_text(network: LayeredNetwork, conductances: tuple[np.ndarray, ...], 
                  stimulus: list[str] | None = None,
                  options: Mapping[str, float | None] | None = None,
                  save: tuple[str, ...] | None = None, annotate: bool = True,
-                 first_crossbar: int = 1) -> str:
+                 first_crossbar: int = 1, analysis: list[str] | None = None) -> str:
     """The netlist of ``network`` with the given conductances.
 
     The inputs are DC sources at ``features`` (zeros by default), unless ``stimulus`` gives the lines
@@ -150,6 +150,7 @@ def netlist_text(network: LayeredNetwork, conductances: tuple[np.ndarray, ...], 
     ngspice keeps; ``options`` become a ``.options`` card (a value None: a bare flag);
     ``annotate`` adds the exact conductance of each resistor as a comment. ``first_crossbar`` 2
     leaves out the first crossbar's devices, for a ``stimulus`` that holds its equivalent.
+    ``analysis``: lines before ``.end`` (a test bench's analysis and what it writes).
     """
     if network.spec.ideal_diodes:
         raise ConfigError("ideal diodes have no SPICE model: use the native engine, or a Shockley "
@@ -171,6 +172,7 @@ def netlist_text(network: LayeredNetwork, conductances: tuple[np.ndarray, ...], 
     if options:
         lines.append(".options " + " ".join(k if v is None else f"{k}={number(v)}"
                                             for k, v in options.items()))
+    lines += analysis or []
     lines.append(".end")
     return "\n".join(lines) + "\n"
 

@@ -29,6 +29,9 @@ GAIN_RATIOS = (0.5, 0.7, 0.85, 1.0, 1.2, 1.5, 2.0)
 def run(request: VerifyRequest) -> Verdict:
     request.engines("asymmetry", ("ngspice",))
     base = request.network("ngspice").spec
+    if base.user_subcircuits:
+        raise ConfigError("verify asymmetry sweeps the built-in amplifier's gains: leave "
+                          f"{base.user_subcircuits[0].role}_model unset")
     if base.amplifier_gain is None:
         raise ConfigError("verify asymmetry sweeps the amplifiers' gains: set amplifier_gain")
     if not base.reciprocal:

@@ -45,6 +45,9 @@ class CircuitEuler:
                  features: np.ndarray, targets: np.ndarray, cost: Cost = SquaredError(),
                  time_step: float | None = None) -> None:
         spec = network.spec
+        if spec.user_subcircuits:
+            raise ConfigError("the theory's circuit models know only the built-in neuron and "
+                              f"amplifier: leave {spec.user_subcircuits[0].role}_model unset")
         if spec.wire_resistance or not spec.reciprocal or spec.ideal_diodes:
             raise ConfigError("the theory's circuit models need the circuit's energy function and "
                               "its smooth dynamics: ideal reciprocal amplifiers (no "
