@@ -1,5 +1,5 @@
 """Command-line interface: ``eqprop-analog train | compile | gradcheck | verify | sweep |
-sweep-plot``."""
+sweep-plot | export``."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from eqprop_analog.errors import ConfigError, EqpropError, SolverError
 from eqprop_analog.threads import limit_threads
 
 STATEMENTS = ("gdu", "rbp", "bias", "cep", "asymmetry")  # eqprop_analog.theory.<statement>
+BENCH_TOLERANCE = 1e-6  # V: an exported bench in ngspice against the training engine
 
 
 # The run options each command takes as flags (compile and gradcheck take --layers for hidden).
@@ -112,6 +113,17 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("results", help="a sweep's results.csv")
     plot.add_argument("-o", "--output", help="PNG file (default: beside the table)")
     plot.add_argument("--metric", default="test_accuracy")
+
+    export = sub.add_parser("export", help="a trained run's hand-off folder for a hardware team: "
+                            "netlist, weight map, a test bench of test samples, their expected "
+                            "outputs and a README")
+    export.add_argument("run", help="the run's folder (its last checkpoint is exported)")
+    export.add_argument("--out", required=True, help="folder to write")
+    export.add_argument("--dialect", default="ngspice", help="the simulator's dialect: ngspice")
+    export.add_argument("--samples", type=count(100_000), default=100,
+                        help="test samples in the bench (default 100)")
+    export.add_argument("--no-check", action="store_true",
+                        help="do not run the bench in ngspice at export")
     return parser
 
 
@@ -310,8 +322,31 @@ def cmd_sweep_plot(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from eqprop_analog.handoff.export import write_handoff
+
+    handoff = write_handoff(args.run, args.out, dialect=args.dialect, samples=args.samples,
+                            check=not args.no_check)
+    print(f"wrote {', '.join(handoff.files)} in {handoff.folder} ({handoff.samples} test samples "
+          "in the bench)")
+    check = handoff.check
+    if check is None:
+        print(f"bench not run: {handoff.missing}")
+        return 0
+    print(f"{check.simulator}: bench.cir reproduces expected.csv within "
+          f"{check.largest_difference:.2g} V, "
+          + ("the same predicted classes" if check.same_classes else "OTHER predicted classes"))
+    if check.largest_difference > BENCH_TOLERANCE or not check.same_classes:
+        report_error(f"the bench's outputs in {check.simulator} differ from the training "
+                     f"engine's by more than {BENCH_TOLERANCE:g} V or in a class; see "
+                     f"{handoff.folder / 'README.txt'}")
+        return 1
+    return 0
+
+
 COMMANDS = {"train": cmd_train, "compile": cmd_compile, "gradcheck": cmd_gradcheck,
-            "verify": cmd_verify, "sweep": cmd_sweep, "sweep-plot": cmd_sweep_plot}
+            "verify": cmd_verify, "sweep": cmd_sweep, "sweep-plot": cmd_sweep_plot,
+            "export": cmd_export}
 
 
 def main(argv: list[str] | None = None) -> int:

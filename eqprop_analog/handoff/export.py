@@ -1,0 +1,111 @@
+"""``eqprop-analog export``: a trained run's hand-off folder for a hardware team.
+
+It holds the netlist (inputs at DC 0), the weight map, a test bench that applies the first N test
+samples, the outputs the training engine gives for them (``expected.csv``) and a README.txt. Where
+an ``ngspice`` program is installed the bench is run in it at export, and the README says how
+closely it reproduced the expected outputs.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from eqprop_analog.circuit.layered import LayeredNetwork
+from eqprop_analog.data import load_dataset
+from eqprop_analog.errors import ConfigError
+from eqprop_analog.files import atomic_write_text
+from eqprop_analog.handoff.bench import (
+    BenchCheck,
+    bench_text,
+    ngspice_program,
+    output_names,
+    run_bench,
+)
+from eqprop_analog.handoff.readme import readme_text
+from eqprop_analog.learning.checkpoint import read_checkpoint
+from eqprop_analog.spice.netlist import write_netlist
+
+DIALECTS = ("ngspice",)
+NETLIST, BENCH, EXPECTED, README = "network.cir", "bench.cir", "expected.csv", "README.txt"
+MAX_SAMPLES = 100_000
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """What ``export`` wrote: the folder, its files, the number of samples, and the check of the
+    bench (None where no ngspice program was found; ``missing`` then says so)."""
+
+    folder: Path
+    files: tuple[str, ...]
+    samples: int
+    check: BenchCheck | None
+    missing: str | None = None
+
+
+def expected_csv(labels: np.ndarray, outputs: np.ndarray, names: list[str]) -> str:
+    """One row per sample: its index, its label, each output signal (V) and the predicted class
+    (the largest output)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["sample", "label", *names, "predicted"])
+    for k, (label, row) in enumerate(zip(labels, outputs)):
+        writer.writerow([k, int(label), *map(repr, row.tolist()), int(row.argmax())])
+    return buffer.getvalue()
+
+
+def write_handoff(run_dir: str | os.PathLike, out: str | os.PathLike, *,
+                  dialect: str = "ngspice", samples: int = 100, check: bool = True) -> Handoff:
+    """Write the hand-off folder ``out`` of the run in ``run_dir`` (its last checkpoint), with
+    ``samples`` test samples in the bench; with ``check``, run the bench in ngspice."""
+    from eqprop_analog.run import resume_config  # run imports the trainer, slow to import
+
+    if dialect not in DIALECTS:
+        raise ConfigError(f"--dialect {dialect}: this version writes {', '.join(DIALECTS)} only")
+    if not isinstance(samples, int) or isinstance(samples, bool) or \
+            not 1 <= samples <= MAX_SAMPLES:
+        raise ConfigError(f"--samples must be an integer from 1 to {MAX_SAMPLES}, got {samples!r}")
+    run_dir, out = Path(run_dir), Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; give a folder")
+    config = resume_config(run_dir, {})
+    conductances = read_checkpoint(run_dir).conductances
+    data = load_dataset(config.dataset, config.seed, config.test_fraction, config.data_dir)
+    network = LayeredNetwork(config.circuit_spec(data.n_features, data.n_classes))
+    conductances = network.check_conductances(conductances)
+    if network.spec.ideal_diodes:
+        raise ConfigError("the run's ideal diodes have no SPICE model: there is no netlist to "
+                          "hand off")
+    n = min(samples, len(data.x_test))
+    x, labels = data.x_test[:n], data.y_test[:n]
+    engine = config.engine_for()
+    try:
+        expected = network.readout(engine.solve(network, conductances, x).phase(0.0))
+        about = {"engine": engine.name, **engine.describe(network)}
+    finally:
+        engine.close()
+    out.mkdir(parents=True, exist_ok=True)
+    layers = "-".join(map(str, network.spec.layers))
+    title = f"eqprop-analog {layers} trained on {data.name}"
+    write_netlist(out / NETLIST, network, conductances, title=title)
+    atomic_write_text(out / BENCH, bench_text(network, conductances, x,
+                                              f"{title}: test bench of {n} test samples"))
+    atomic_write_text(out / EXPECTED, expected_csv(labels, expected, output_names(network)))
+    bench_check, missing = None, None
+    if not check:
+        missing = "the export was asked not to run it (--no-check)"
+    elif ngspice_program() is None:
+        missing = "no ngspice program was installed where it was exported"
+    else:
+        measured, banner = run_bench(out, BENCH, network, n)
+        bench_check = BenchCheck(banner, float(np.abs(measured - expected).max()),
+                                 bool(np.array_equal(measured.argmax(1), expected.argmax(1))))
+    atomic_write_text(out / README, readme_text(network, data.name, n, about, bench_check,
+                                                missing))
+    files = (NETLIST, "network.weights.csv", BENCH, EXPECTED, README)
+    return Handoff(out, files, n, bench_check, missing)
