@@ -63,6 +63,13 @@ def test_wheel_ships_the_spice_library(installed):
         assert f"eqprop_analog/circuits/{library}" in names
 
 
+def test_wheel_ships_every_package_of_the_source_tree(installed):
+    *_, wheel = installed
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for init in (ROOT / "eqprop_analog").rglob("__init__.py"):
+        assert init.relative_to(ROOT).as_posix() in names, init
+
+
 def test_package_is_imported_from_the_environment(installed):
     python, _, work, _ = installed
     where = run(python, "-c", "import eqprop_analog; print(eqprop_analog.__file__)", cwd=work)
@@ -87,6 +94,10 @@ def test_compile_train_and_gradcheck_from_the_wheel(installed):
     checked = run(script, "gradcheck", "--layers", "3,4,2", "--json", cwd=work)
     assert checked.returncode == 0, checked.stderr
     assert json.loads(checked.stdout)["cosine"] > 0.999
+
+    exported = run(script, "export", "run", "--out", "handoff", "--samples", "4", cwd=work)
+    assert exported.returncode == 0, exported.stderr
+    assert (work / "handoff" / "bench.cir").is_file()
 
 
 def test_readme_python_examples_run_outside_the_source_tree(installed):
