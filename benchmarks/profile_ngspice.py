@@ -5,8 +5,10 @@ One free sweep of the engine's own netlist, timed in parts (netlist text, loadin
 back) and broken down by ngspice's ``rusage everything`` (Newton iterations, matrix load,
 factorisation, solves); then the same sweep with DC input sources in place of the behavioural pwl
 ones, without the first crossbar's resistors, and the Newton iterations of nudged points (3-phase
-sweeps at beta 1e-6 and at 1e-15, where the nudged points are the free state). ngspice runs in
-this process (one session), so run nothing else beside it.
+sweeps at beta 1e-6 and at 1e-15, where the nudged points are the free state). Every device of
+the first crossbar is in the netlist (``input_crossbar = "full"``). The sweeps run in one ngspice
+session in this process (the engine's child process only tells the library's version and solver),
+so run nothing else beside it.
 """
 
 from __future__ import annotations
@@ -31,10 +33,10 @@ RUSAGE = ("Netlist loading time", "Subckt and Param expansion time", "Netlist pa
 def sweep_netlist(engine: NgspiceEngine, network: LayeredNetwork, g, x: np.ndarray,
                   betas: tuple[float, ...], targets: np.ndarray) -> str:
     phases = Phases(betas, SquaredError(), targets) if len(betas) > 1 else Phases()
-    stimulus = engine._stimulus(network, x, betas, phases, None)
+    stimulus = engine._stimulus(network, g, x, betas, phases, None)
     return netlist_text(network, g, title="profile", stimulus=stimulus,
-                        options=engine.sweep_options(),
-                        save=network.free_nets, annotate=False)
+                        options=engine.sweep_options(), save=network.free_nets, annotate=False,
+                        first_crossbar=2 if engine.norton_inputs(network) else 1)
 
 
 def run_sweep(session: NgspiceSession, text: str, points: int) -> dict[str, float]:
@@ -77,7 +79,8 @@ def main() -> None:
     g = network.initial_conductances(rng, 1e-6, 2e-5)
     x = rng.uniform(0, 1, (args.batch, layers[0]))
     targets = rng.uniform(-0.2, 0.2, (args.batch, layers[-1]))
-    engine = NgspiceEngine(SpiceOptions(matrix_solver=args.solver))
+    # every device of the first crossbar: the profile is of what its Norton form removes
+    engine = NgspiceEngine(SpiceOptions(matrix_solver=args.solver, input_crossbar="full"))
     try:
         profile(engine, network, g, x, targets, args.batch, args.layers)
     finally:

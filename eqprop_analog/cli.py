@@ -1,5 +1,5 @@
 """Command-line interface: ``eqprop-analog train | compile | gradcheck | verify | sweep |
-sweep-plot | export``."""
+sweep-plot | export | evaluate``."""
 
 from __future__ import annotations
 
@@ -120,10 +120,26 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("run", help="the run's folder (its last checkpoint is exported)")
     export.add_argument("--out", required=True, help="folder to write")
     export.add_argument("--dialect", default="ngspice", help="the simulator's dialect: ngspice")
-    export.add_argument("--samples", type=count(100_000), default=100,
+    export.add_argument("--samples", type=count(10_000_000), default=100,
                         help="test samples in the bench (default 100)")
     export.add_argument("--no-check", action="store_true",
                         help="do not run the bench in ngspice at export")
+
+    evaluate = sub.add_parser("evaluate", help="accuracy and cost of a trained network as it "
+                              "stands: a run or export folder, an edited netlist in one, or "
+                              "measured conductances")
+    evaluate.add_argument("path", help="a run or export folder, or a netlist in one (beside "
+                          "its config.toml)")
+    evaluate.add_argument("--dataset", help="another dataset of the same features and classes")
+    evaluate.add_argument("--conductances", help="CSV of element, conductance (S) that replaces "
+                          "the network's values")
+    evaluate.add_argument("--samples", type=count(10_000_000),
+                          help="the first N test samples (default all)")
+    evaluate.add_argument("--engine", choices=("ngspice", "native"),
+                          help="the engine (default the run's)")
+    evaluate.add_argument("--outputs", help="CSV file for each sample's label, outputs and "
+                          "predicted class")
+    evaluate.add_argument("--json", action="store_true", help="end with one JSON line")
     return parser
 
 
@@ -344,9 +360,26 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_evaluate(args) -> int:
+    from eqprop_analog.files import atomic_write_text
+    from eqprop_analog.handoff.evaluate import evaluate
+    from eqprop_analog.handoff.export import expected_csv
+
+    result = evaluate(args.path, dataset=args.dataset, conductances=args.conductances,
+                      samples=args.samples, engine=args.engine)
+    print(f"{result.source}: test accuracy {100 * result.accuracy:.2f} % on {len(result.labels)} "
+          f"samples of {result.dataset}, mean cost {result.loss:.4g} ({result.engine['engine']})")
+    if args.outputs:
+        names = [f"y{k}" for k in range(result.outputs.shape[1])]
+        atomic_write_text(args.outputs, expected_csv(result.labels, result.outputs, names))
+    if args.json:
+        print(json.dumps(result.summary()))
+    return 0
+
+
 COMMANDS = {"train": cmd_train, "compile": cmd_compile, "gradcheck": cmd_gradcheck,
             "verify": cmd_verify, "sweep": cmd_sweep, "sweep-plot": cmd_sweep_plot,
-            "export": cmd_export}
+            "export": cmd_export, "evaluate": cmd_evaluate}
 
 
 def main(argv: list[str] | None = None) -> int:

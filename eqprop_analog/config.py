@@ -150,6 +150,10 @@ class RunConfig:
                              "epoch", low=0, low_open=True, high=10.0)
     seed: int = option("training", int, 0, "seed of the initial conductances, the shuffling and "
                        "every random draw", low=0)
+    init_from: str | None = option(
+        "training", str, None, "CSV of element, conductance (S) to start training from, e.g. "
+        "measured on a chip (a weight map); each within [g_min, g_max]",
+        none="drawn in [init_low, init_high]", metavar="FILE.csv")
     test_fraction: float = option("training", float, 0.2, "share of the samples held out for "
                                   "testing", low=0, high=1, low_open=True, high_open=True)
     data_dir: str | None = option("training", str, None, "folder of the MNIST IDX files (dataset "
@@ -218,6 +222,8 @@ class RunConfig:
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, absolute_reference(getattr(self, name),
                                                                   os.getcwd(), name))
+        if self.init_from is not None:
+            object.__setattr__(self, "init_from", os.path.realpath(self.init_from))
         if self.lr is not None and len(self.lr) not in (1, len(self.hidden) + 1):
             raise ConfigError(f"lr needs 1 value or one per crossbar ({len(self.hidden) + 1}), "
                               f"got {len(self.lr)}")
@@ -362,14 +368,18 @@ def apply_overrides(base: RunConfig, values: dict[str, Any]) -> RunConfig:
 
 
 def load_config(path: str | Path, base: RunConfig = RunConfig()) -> RunConfig:
-    """Read a TOML config file; the FILE of a ``neuron_model`` or ``amplifier_model`` is taken
-    from the config file's folder where it is relative."""
+    """Read a TOML config file; the FILE of a ``neuron_model`` or ``amplifier_model`` and an
+    ``init_from`` CSV are taken from the config file's folder where they are relative."""
     data = read_toml(path, "config file")
-    circuit = data.get("circuit")
+    circuit, training = data.get("circuit"), data.get("training")
+    folder = Path(path).absolute().parent
     for name in USER_SUBCIRCUIT_OPTIONS:
         if isinstance(circuit, dict) and isinstance(circuit.get(name), str) \
                 and circuit[name] != "none":
-            circuit[name] = absolute_reference(circuit[name], Path(path).absolute().parent, name)
+            circuit[name] = absolute_reference(circuit[name], folder, name)
+    if isinstance(training, dict) and isinstance(training.get("init_from"), str) \
+            and training["init_from"] not in ("", "none"):  # "" is refused as a value
+        training["init_from"] = os.path.realpath(folder / training["init_from"])
     return config_from_mapping(data, base)
 
 

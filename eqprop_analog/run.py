@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.circuit.size import BYTES_PER_CONDUCTANCE, check_fits
 from eqprop_analog.circuit.spec import CircuitSpec
@@ -14,12 +16,13 @@ from eqprop_analog.circuit.subcircuit import UserSubcircuit
 from eqprop_analog.config import OPTIONS, RunConfig, config_from_mapping, config_to_toml, read_toml
 from eqprop_analog.data import Dataset, load_dataset
 from eqprop_analog.engines import Engine
-from eqprop_analog.errors import ConfigError
+from eqprop_analog.errors import ConfigError, DataError
 from eqprop_analog.files import atomic_write_text
 from eqprop_analog.learning.checkpoint import CHECKPOINT
 from eqprop_analog.learning.engine_check import EngineCheck
 from eqprop_analog.learning.export import export_run
 from eqprop_analog.learning.trainer import Trainer
+from eqprop_analog.spice.readback import read_weight_map
 
 CONFIG_FILE = "config.toml"
 # what a resumed run may change: options that change no result beyond the solver's tolerance
@@ -28,21 +31,38 @@ RESUME_OPTIONS = ("epochs", "spice_timeout", "spice_workers", "matrix_solver", "
 # options added after runs' config.toml files were first written: missing there, they default
 ADDED_SINCE = ("spice_timeout", "amplifier_backward_ratio", "node_capacitance", "spice_workers",
                "matrix_solver", "check_engine", "check_every", "check_tolerance", "neuron_model",
-               "amplifier_model", "input_crossbar")
+               "amplifier_model", "input_crossbar", "init_from")
 
 
 def build_trainer(config: RunConfig, data: Dataset, engine: Engine, run_dir: str | Path, *,
                   progress: bool | None = None, log: Callable[[str], object] = print,
-                  check: EngineCheck | None = None) -> Trainer:
+                  check: EngineCheck | None = None, resume: bool = False) -> Trainer:
     """The trainer of ``config`` on ``data``, its parts made from the config's options (refused
     before anything is allocated if the network cannot fit in memory), with the engine check
-    ``check`` if given."""
+    ``check`` if given; a new run (not ``resume``) reads its ``init_from`` conductances."""
     spec = config.circuit_spec(data.n_features, data.n_classes)
     check_fits(spec, engine.name if engine.name in BYTES_PER_CONDUCTANCE else "native")
     network = LayeredNetwork(spec)
+    options = config.training_options()
+    if config.init_from is not None and not resume:
+        options = replace(options, initial=starting_conductances(config.init_from, network))
     return Trainer(network, engine, config.cost_model(), config.ep_estimator(),
-                   config.device_model(), config.training_options(), data, run_dir,
+                   config.device_model(), options, data, run_dir,
                    progress=progress, log=log, check=check)
+
+
+def starting_conductances(path: str, network: LayeredNetwork) -> tuple[np.ndarray, ...]:
+    """The conductances of a CSV (element, conductance), each within the devices' range."""
+    conductances = read_weight_map(path, network)
+    spec = network.spec
+    for names, g in zip(network.resistor_names, conductances):
+        outside = np.flatnonzero((g < spec.g_min) | (g > spec.g_max))
+        if outside.size:
+            k = int(outside[0])
+            raise DataError(f"conductance file {path}: {names.flat[k]} is {g.flat[k]:g} S, outside "
+                            f"[g_min, g_max] = [{spec.g_min:g}, {spec.g_max:g}] S; widen the "
+                            "range or correct the value")
+    return conductances
 
 
 def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
@@ -62,7 +82,7 @@ def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
     try:
         check = config.engine_check()
         trainer = build_trainer(config, data, engine, run_dir, progress=progress, log=log,
-                                check=check)
+                                check=check, resume=resume)
         if not resume:
             run_dir.mkdir(parents=True, exist_ok=True)
             atomic_write_text(run_dir / CONFIG_FILE, config_to_toml(config))
@@ -113,20 +133,26 @@ def engine_label(engine: Engine, network: LayeredNetwork) -> str:
             f"matrix solver, input crossbar {held})")
 
 
-def resume_config(run_dir: Path, overrides: dict) -> RunConfig:
-    """The config of an earlier run, with ``overrides``: only ``epochs`` and the options that
-    change no result beyond the solver's tolerance (``RESUME_OPTIONS``) may change."""
-    if not (run_dir / CHECKPOINT).is_file():
-        raise ConfigError(f"{run_dir} has no {CHECKPOINT} to resume from")
-    data = read_toml(run_dir / CONFIG_FILE, "the run's config")
+def written_config(folder: Path) -> RunConfig:
+    """The config.toml the tool wrote into ``folder`` (a run's, or an export's), checked whole."""
+    data = read_toml(folder / CONFIG_FILE, "the run's config")
     config = config_from_mapping(data)  # its tables checked first
     # the run wrote every option it knew: one missing means the file was cut or edited
     missing = [n for n, spec in OPTIONS.items()
                if n not in data.get(spec.section, {}) and n not in ADDED_SINCE]
     if missing:
-        raise ConfigError(f"{run_dir / CONFIG_FILE} lacks {len(missing)} options (first: "
+        raise ConfigError(f"{folder / CONFIG_FILE} lacks {len(missing)} options (first: "
                           f"[{OPTIONS[missing[0]].section}] {missing[0]}); the run wrote them "
                           "all, so the file is damaged")
+    return config
+
+
+def resume_config(run_dir: Path, overrides: dict) -> RunConfig:
+    """The config of an earlier run, with ``overrides``: only ``epochs`` and the options that
+    change no result beyond the solver's tolerance (``RESUME_OPTIONS``) may change."""
+    if not (run_dir / CHECKPOINT).is_file():
+        raise ConfigError(f"{run_dir} has no {CHECKPOINT} to resume from")
+    config = written_config(run_dir)
     changed = sorted(set(overrides) - set(RESUME_OPTIONS))
     if changed:
         may = " and ".join(OPTIONS[n].flag for n in RESUME_OPTIONS)

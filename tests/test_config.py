@@ -30,6 +30,7 @@ CHANGED = dict(
     ideal_diodes=False, wire_resistance=3.0, dataset='od"d\\name\n.csv', epochs=3, batch_size=5,
     beta=2e-6, estimator="one-sided", nudging="current", cost="squared-error", softmax_gain=10.0,
     target_high=0.3, target_low=-0.2, lr=(1e-8, 2e-8, 3e-8), lr_decay=0.5, seed=7,
+    init_from="/data/measured.csv",
     test_fraction=0.25, data_dir="/data/mnist", engine="native", reltol=1e-7, spice_timeout=90.0,
     spice_workers=3, matrix_solver="sparse", input_crossbar="full",
     check_engine="ngspice", check_every=3, check_tolerance=1e-5,

@@ -2,6 +2,7 @@
 stand-alone ``ngspice -b`` against the training engine's outputs, and one-line errors."""
 
 import csv
+import json
 import shutil
 import subprocess
 from dataclasses import replace
@@ -125,7 +126,143 @@ def test_bad_export_flags_are_one_line_errors(digits_run, tmp_path, capsys, flag
 def test_an_export_of_no_run_or_onto_a_file_is_refused(digits_run, tmp_path, capsys):
     run, _ = digits_run
     assert main(["export", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
-    assert "has no checkpoint.npz" in capsys.readouterr().err
+    assert "holds no trained run (no checkpoint.npz)" in capsys.readouterr().err
     (tmp_path / "file").write_text("")
     assert main(["export", str(run), "--out", str(tmp_path / "file")]) == 2
     assert "is a file" in capsys.readouterr().err
+
+
+# -- evaluate ---------------------------------------------------------------------------------------
+def test_evaluate_gives_the_runs_test_accuracy_from_its_folder_and_its_netlists(digits_run,
+                                                                               tmp_path):
+    from eqprop_analog.handoff.evaluate import evaluate
+
+    run, _ = digits_run
+    summary = json.loads((run / "summary.json").read_text())
+    handoff = write_handoff(run, tmp_path / "out", samples=5, check=False)
+    for where in (run, run / "network.cir", handoff.folder / "network.cir"):
+        result = evaluate(where)
+        assert result.accuracy == summary["test_accuracy"], where
+        assert result.loss == pytest.approx(summary["test_loss"], rel=1e-12)
+
+
+@pytest.mark.skipif(NGSPICE is None, reason="no ngspice program")
+def test_measured_conductances_change_the_outputs_as_ngspice_b_says(digits_run, tmp_path):
+    """One device of the weight map doubled: evaluate's outputs against the exported bench with
+    that one resistor's line edited, run in the stand-alone ngspice."""
+    run, _ = digits_run
+    handoff = write_handoff(run, tmp_path / "out", samples=100, check=False)
+    with open(run / "network.weights.csv") as f:
+        rows = list(csv.DictReader(f))
+    changed = rows[300]
+    changed["conductance"] = repr(2 * float(changed["conductance"]))
+    measured = tmp_path / "measured.csv"
+    with open(measured, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    outputs = tmp_path / "outputs.csv"
+    assert main(["evaluate", str(run), "--conductances", str(measured), "--samples", "100",
+                 "--engine", "ngspice", "--outputs", str(outputs)]) == 0
+    with open(outputs) as f:
+        evaluated = np.array([[float(r[f"y{k}"]) for k in range(10)] for r in csv.DictReader(f)])
+    bench = handoff.folder / "bench.cir"
+    lines = bench.read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith(changed["element"] + " "))
+    name, a, b = lines[at].split()[:3]
+    lines[at] = f"{name} {a} {b} {1 / float(changed['conductance'])!r}"
+    bench.write_text("\n".join(lines) + "\n")
+    assert np.abs(ngspice_b(handoff.folder)[:, 1:] - evaluated).max() < 1e-6
+    before = np.array([[float(r[f"y{k}"]) for k in range(10)]
+                       for r in expected_rows(handoff.folder)])
+    assert np.abs(evaluated - before).max() > 1e-4  # the change is seen
+
+
+def test_a_netlist_changed_beyond_its_conductances_is_refused_naming_the_line(digits_run,
+                                                                              tmp_path, capsys):
+    run, _ = digits_run
+    text = (run / "network.cir").read_text()
+    folder = tmp_path / "edited"
+    folder.mkdir()
+    (folder / "config.toml").write_text((run / "config.toml").read_text())
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if l.startswith("V_DBIAS_P"))
+    (folder / "network.cir").write_text(text.replace("V_DBIAS_P dbias_p 0 DC 0.45",
+                                                     "V_DBIAS_P dbias_p 0 DC 0.6"))
+    assert main(["evaluate", str(folder / "network.cir")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"line {line}: 'V_DBIAS_P dbias_p 0 DC 0.6'" in err[0], err
+
+
+@pytest.mark.parametrize("edit, words", [
+    (lambda rows: rows[5].update(conductance="-1e-6"), "must be a finite number of siemens > 0"),
+    (lambda rows: rows[5].update(conductance="nan"), "must be a finite number of siemens > 0"),
+    (lambda rows: rows[5].update(element="R_L9_000_000"), "'R_L9_000_000' is not a crossbar"),
+    (lambda rows: rows.pop(5), "lacks 1 crossbar elements"),
+    (lambda rows: rows.append(dict(rows[0])), "is listed twice"),
+])
+def test_bad_rows_of_measured_conductances_are_one_line_errors(digits_run, tmp_path, capsys, edit,
+                                                               words):
+    run, _ = digits_run
+    with open(run / "network.weights.csv") as f:
+        rows = list(csv.DictReader(f))
+    edit(rows)
+    path = tmp_path / "bad.csv"
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["element", "layer", "row", "column", "from_net",
+                                               "to_net", "conductance"])
+        writer.writeheader()
+        writer.writerows(rows)
+    assert main(["evaluate", str(run), "--conductances", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and words in err[0], err
+
+
+@pytest.mark.skipif(NGSPICE is None, reason="no ngspice program")
+def test_a_run_through_a_user_subcircuit_hands_off_the_circuit_it_was_trained_with(tmp_path):
+    from eqprop_analog.errors import ConfigError
+
+    examples = Path(__file__).resolve().parents[1] / "circuits" / "examples"
+    library = tmp_path / "neuron.lib"
+    library.write_text((examples / "mosfet_neuron.lib").read_text())
+    config = replace(load_config(CONFIGS / "iris-mosfet-neuron.toml"), epochs=1,
+                     neuron_model=f"{library}:NMOS_RELU")
+    run = tmp_path / "run"
+    train(config, run, log=quiet)
+    handoff = write_handoff(run, tmp_path / "out", samples=10)
+    assert handoff.check is not None and handoff.check.largest_difference < 1e-6
+    assert ".subckt NMOS_RELU" in (handoff.folder / "bench.cir").read_text()
+    # no earlier export's bench output is left beside a bench that was not run
+    write_handoff(run, tmp_path / "out", samples=4, check=False)
+    assert not (handoff.folder / "outputs.txt").exists()
+    library.write_text(library.read_text().replace("W=50u", "W=60u"))
+    with pytest.raises(ConfigError, match="has changed since the run"):
+        write_handoff(run, tmp_path / "out2")
+
+
+# -- train --init-from ------------------------------------------------------------------------------
+def test_training_starts_from_measured_conductances(digits_run, tmp_path):
+    run, config = digits_run
+    measured = run / "network.weights.csv"
+    # a learning rate too small to move any conductance: the run ends where it started
+    again = replace(config, init_from=str(measured), lr=(1e-30,))
+    train(again, tmp_path / "again", log=quiet)
+    _, start, _ = load_checkpoint(run)
+    _, end, _ = load_checkpoint(tmp_path / "again")
+    for a, b in zip(start, end):
+        np.testing.assert_array_equal(a, b)
+    assert f'init_from = "{measured}"' in (tmp_path / "again" / "config.toml").read_text()
+
+
+def test_a_measured_conductance_outside_the_devices_range_is_refused(digits_run, tmp_path,
+                                                                     capsys):
+    run, _ = digits_run
+    text = (run / "network.weights.csv").read_text().splitlines()
+    cells = text[4].split(",")
+    cells[-1] = "0.5"
+    text[4] = ",".join(cells)
+    path = tmp_path / "measured.csv"
+    path.write_text("\n".join(text) + "\n")
+    assert main(["train", "--config", str(CONFIGS / "digits.toml"), "--engine", "native",
+                 "--init-from", str(path), "--out", str(tmp_path / "r"), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{cells[0]} is 0.5 S, outside [g_min, g_max]" in err[0], err

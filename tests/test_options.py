@@ -116,7 +116,7 @@ def test_none_is_the_one_spelling_of_none():
     allowed = {name for name, spec in OPTIONS.items() if spec.none}
     assert allowed == {"amplifier_gain", "amplifier_open_loop_gain", "lr", "data_dir",
                        "spice_timeout", "spice_workers", "check_engine", "neuron_model",
-                       "amplifier_model"}
+                       "amplifier_model", "init_from"}
     for name in allowed:
         assert OPTIONS[name].parse("none") is None
         assert OPTIONS[name].check("none") is None

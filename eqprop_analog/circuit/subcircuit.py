@@ -62,10 +62,11 @@ def parse_reference(reference: str, option: str) -> tuple[str, str]:
 
 
 def absolute_reference(reference: str, folder: str | os.PathLike, option: str) -> str:
-    """``FILE:NAME`` with FILE made absolute, a relative one taken from ``folder``: a run's
-    config.toml then names the same file from wherever the run is resumed."""
+    """``FILE:NAME`` with FILE made absolute, a relative one taken from ``folder`` (``..``
+    after a symbolic link as the system takes it): a run's config.toml then names the same file
+    from wherever the run is resumed."""
     path, name = parse_reference(reference, option)
-    return f"{os.path.normpath(os.path.join(folder, os.path.expanduser(path)))}:{name}"
+    return f"{os.path.realpath(os.path.join(folder, os.path.expanduser(path)))}:{name}"
 
 
 def read_subcircuit(reference: str, role: str) -> UserSubcircuit:

@@ -10,7 +10,7 @@ states first, so it takes a free sweep and then a sweep of the nudged points.
 Without wire resistance the first crossbar joins ideal sources (the inputs and the bias rails) to
 the first layer's nodes, so each node sees it as its Norton equivalent: a current sum_i g_ij v_i
 from a source and a conductance sum_i g_ij to ground. Sweeps take that form (``input_crossbar =
-"auto"``), which is exact for the node voltages (measured: within 1e-9 V of the full crossbar)
+"auto"``), which is exact for the node voltages (tests: within 1e-10 V of the full crossbar)
 and spares ngspice the load of every input device at every Newton iteration, 80 % of a point at
 784-100-10. Exported netlists always hold the full crossbar.
 """

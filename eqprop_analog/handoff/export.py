@@ -17,10 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from eqprop_analog.circuit.layered import LayeredNetwork
+from eqprop_analog.config import config_to_toml
 from eqprop_analog.data import load_dataset
 from eqprop_analog.errors import ConfigError
 from eqprop_analog.files import atomic_write_text
 from eqprop_analog.handoff.bench import (
+    OUTPUTS_FILE,
     BenchCheck,
     bench_text,
     ngspice_program,
@@ -28,12 +30,12 @@ from eqprop_analog.handoff.bench import (
     run_bench,
 )
 from eqprop_analog.handoff.readme import readme_text
-from eqprop_analog.learning.checkpoint import read_checkpoint
+from eqprop_analog.learning.checkpoint import CHECKPOINT, read_checkpoint
 from eqprop_analog.spice.netlist import write_netlist
 
-DIALECTS = ("ngspice",)
+DIALECTS = ("ngspice",)  # Xyce and Spectre: not written yet
 NETLIST, BENCH, EXPECTED, README = "network.cir", "bench.cir", "expected.csv", "README.txt"
-MAX_SAMPLES = 100_000
+CONFIG = "config.toml"  # the run's own: evaluate reads the folder's netlist with it
 
 
 @dataclass(frozen=True)
@@ -63,36 +65,42 @@ def write_handoff(run_dir: str | os.PathLike, out: str | os.PathLike, *,
                   dialect: str = "ngspice", samples: int = 100, check: bool = True) -> Handoff:
     """Write the hand-off folder ``out`` of the run in ``run_dir`` (its last checkpoint), with
     ``samples`` test samples in the bench; with ``check``, run the bench in ngspice."""
-    from eqprop_analog.run import resume_config  # run imports the trainer, slow to import
+    # run imports the trainer, slow to import
+    from eqprop_analog.run import check_subcircuits_unchanged, written_config
 
     if dialect not in DIALECTS:
         raise ConfigError(f"--dialect {dialect}: this version writes {', '.join(DIALECTS)} only")
-    if not isinstance(samples, int) or isinstance(samples, bool) or \
-            not 1 <= samples <= MAX_SAMPLES:
-        raise ConfigError(f"--samples must be an integer from 1 to {MAX_SAMPLES}, got {samples!r}")
+    if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
+        raise ConfigError(f"--samples must be an integer >= 1, got {samples!r}")
     run_dir, out = Path(run_dir), Path(out)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file; give a folder")
-    config = resume_config(run_dir, {})
+    if not (run_dir / CHECKPOINT).is_file():
+        raise ConfigError(f"{run_dir} holds no trained run (no {CHECKPOINT})")
+    config = written_config(run_dir)
     conductances = read_checkpoint(run_dir).conductances
     data = load_dataset(config.dataset, config.seed, config.test_fraction, config.data_dir)
     network = LayeredNetwork(config.circuit_spec(data.n_features, data.n_classes))
+    check_subcircuits_unchanged(network.spec, run_dir)
     conductances = network.check_conductances(conductances)
     if network.spec.ideal_diodes:
         raise ConfigError("the run's ideal diodes have no SPICE model: there is no netlist to "
                           "hand off")
     n = min(samples, len(data.x_test))
     x, labels = data.x_test[:n], data.y_test[:n]
-    engine = config.engine_for()
+    engine = config.engine_for(precise=True)  # the reference: far below the bench's 1e-6 V
     try:
         expected = network.readout(engine.solve(network, conductances, x).phase(0.0))
         about = {"engine": engine.name, **engine.describe(network)}
     finally:
         engine.close()
     out.mkdir(parents=True, exist_ok=True)
+    for stale in (README, OUTPUTS_FILE):  # an earlier export's, which would not describe this one
+        (out / stale).unlink(missing_ok=True)
     layers = "-".join(map(str, network.spec.layers))
     title = f"eqprop-analog {layers} trained on {data.name}"
-    write_netlist(out / NETLIST, network, conductances, title=title)
+    _, weights = write_netlist(out / NETLIST, network, conductances, title=title)
+    atomic_write_text(out / CONFIG, config_to_toml(config))
     atomic_write_text(out / BENCH, bench_text(network, conductances, x,
                                               f"{title}: test bench of {n} test samples"))
     atomic_write_text(out / EXPECTED, expected_csv(labels, expected, output_names(network)))
@@ -107,5 +115,5 @@ def write_handoff(run_dir: str | os.PathLike, out: str | os.PathLike, *,
                                  bool(np.array_equal(measured.argmax(1), expected.argmax(1))))
     atomic_write_text(out / README, readme_text(network, data.name, n, about, bench_check,
                                                 missing))
-    files = (NETLIST, "network.weights.csv", BENCH, EXPECTED, README)
+    files = (NETLIST, weights.name, BENCH, EXPECTED, CONFIG, README)
     return Handoff(out, files, n, bench_check, missing)

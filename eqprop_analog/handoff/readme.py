@@ -28,8 +28,10 @@ def readme_text(network: LayeredNetwork, dataset: str, samples: int, engine: dic
     if minus:
         inputs += f"\n               {_nets(minus)}: -A x_i (each input doubled, signed weights)"
     engine_words = str(engine["engine"]) + (
-        f" (ngspice {engine['ngspice_version']}, {engine['matrix_solver']} matrix solver)"
-        if "ngspice_version" in engine else "")
+        f" {engine['ngspice_version']} at tight tolerances, "
+        + ("the first crossbar as its exact Norton equivalent"
+           if engine.get("input_crossbar") == "norton" else "every device")
+        if "ngspice_version" in engine else " engine")
     if check is not None:
         verdict = (f"Checked at export: {check.simulator} ran bench.cir and reproduced\n"
                    f"  expected.csv within {check.largest_difference:.2g} V, "
@@ -37,14 +39,18 @@ def readme_text(network: LayeredNetwork, dataset: str, samples: int, engine: dic
                       if check.same_classes else "BUT NOT THE SAME PREDICTED CLASSES."))
     else:
         verdict = f"Not run at export: {missing}."
+    models = "model DNEURON" if spec.diode_spread == 0 else "each diode its own model DN_L..."
     if spec.neuron_model is not None:
         neurons = f"your subcircuit {spec.neuron_model.name} from each hidden net to ground"
+    elif spec.pairs:
+        neurons = (f"{spec.neuron} diodes across each pair, in series with bias sources "
+                   f"stacked on its - net ({models})")
     elif spec.neuron == "relu":
-        neurons = (f"relu: a diode per hidden unit to a bias source of +/-"
-                   f"{number(spec.relu_bias)} V (model DNEURON)")
+        neurons = (f"relu: a diode per hidden unit to a bias source at +/-"
+                   f"{number(spec.relu_bias)} V ({models})")
     else:
         neurons = (f"clamp: two diodes per hidden unit to {number(spec.clamp_low)} V and "
-                   f"{number(spec.clamp_high)} V (model DNEURON)")
+                   f"{number(spec.clamp_high)} V ({models})")
     hidden = "\n".join(f"  hidden {l}     {_nets(nets)}" for l, nets in
                        enumerate(network.hidden_nets, start=1))
     return f"""\
@@ -58,6 +64,8 @@ Files
   bench.cir            the circuit driven by the first {samples} test samples, one DC sweep
   expected.csv         what the bench should give: each sample's label, output voltages (V)
                        and predicted class, from the training engine ({engine_words})
+  config.toml          the options the network was trained with; eqprop-analog evaluate reads
+                       it to evaluate network.cir once you have edited it
   README.txt           this file
 
 Running the bench

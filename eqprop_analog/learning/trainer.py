@@ -49,7 +49,7 @@ class LearningRates:
 class TrainingOptions:
     """How long and in what order to train: epochs, mini-batch size, learning-rate schedule, the
     seed of every draw (initial conductances, shuffling, devices), the nudging mode and the
-    interval of the initial conductances (siemens)."""
+    interval of the initial conductances (siemens), or the initial conductances themselves."""
 
     learning_rates: LearningRates
     epochs: int = 10
@@ -57,6 +57,7 @@ class TrainingOptions:
     seed: int = 0
     nudging: NudgingMode = "exact"
     initial_range: tuple[float, float] = (1e-6, 2e-5)
+    initial: tuple[np.ndarray, ...] | None = None  # e.g. measured on a chip, in place of a draw
 
 
 @dataclass(frozen=True)
@@ -230,8 +231,10 @@ class Trainer:
                                    time.perf_counter())
         else:
             done, history = 0, []
-            conductances = self.network.initial_conductances(
-                np.random.default_rng(self.options.seed), *self.options.initial_range)
+            conductances = tuple(np.array(g) for g in self.network.check_conductances(
+                self.options.initial)) if self.options.initial is not None else \
+                self.network.initial_conductances(np.random.default_rng(self.options.seed),
+                                                  *self.options.initial_range)
             self.device.prepare(conductances, self.options.seed)
         for epoch in range(done + 1, self.options.epochs + 1):
             t0 = time.perf_counter()

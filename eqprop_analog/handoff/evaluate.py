@@ -1,0 +1,126 @@
+"""``eqprop-analog evaluate``: accuracy and cost of a trained network as it stands now.
+
+What is evaluated: a run folder (its last checkpoint), a netlist the tool wrote and someone edited
+(beside the config.toml of its run or export folder), or either with the conductances of a CSV
+of measured values. A netlist is read as data: its crossbar conductances are taken, and every
+other statement must be the one the config's circuit has; anything else is a one-line error
+naming the line, since a changed diode or source would not be evaluated.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from eqprop_analog.circuit.layered import LayeredNetwork
+from eqprop_analog.circuit.spice_data import statements
+from eqprop_analog.data import load_dataset
+from eqprop_analog.errors import ConfigError, DataError
+from eqprop_analog.files import read_user_text
+from eqprop_analog.learning.checkpoint import CHECKPOINT, read_checkpoint
+from eqprop_analog.spice.netlist import netlist_text
+from eqprop_analog.spice.readback import read_conductances, read_weight_map
+
+EVAL_BATCH = 512  # samples per solve
+MAX_NETLIST_BYTES = 200_000_000
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The network's outputs on the first ``samples`` test samples, their labels, the accuracy
+    and the mean cost, and where the conductances came from."""
+
+    source: str
+    dataset: str
+    engine: dict[str, object]
+    labels: np.ndarray
+    outputs: np.ndarray
+    accuracy: float
+    loss: float
+
+    def summary(self) -> dict[str, object]:
+        return {"source": self.source, "dataset": self.dataset, **self.engine,
+                "samples": len(self.labels), "accuracy": self.accuracy, "loss": self.loss}
+
+
+def _crossbar_device(words: list[str]) -> bool:
+    return words[0].upper().startswith("R_L")
+
+
+def check_same_circuit(text: str, reference: str, where: str) -> None:
+    """Refuse netlist ``text`` where a statement other than a crossbar device's value differs
+    from the ``reference`` netlist of the config's circuit (``.options`` aside): the first such
+    line is named."""
+    def comparable(source: str, path: str) -> list[tuple[int, str, str]]:
+        """(line, what must agree, the statement) of every statement but .options and .end;
+        of a crossbar device only its name and nets must agree."""
+        out = []
+        for number, statement in statements(source, path, title=True):
+            words = statement.split()
+            if words[0].lower() in (".options", ".option", ".end"):
+                continue
+            key = " ".join(words[:3] if _crossbar_device(words) else words).upper()
+            out.append((number, key, statement))
+        return out
+
+    theirs, ours = comparable(text, where), comparable(reference, "the config's circuit")
+    for (number, key, statement), (_, expected, wanted) in zip(theirs, ours):
+        if key != expected:
+            raise DataError(f"{where} line {number}: {statement!r} is not the config's circuit, "
+                            f"which has {wanted!r} there; evaluate takes a netlist's crossbar "
+                            "conductances only")
+    if len(theirs) != len(ours):
+        extra = theirs[len(ours)] if len(theirs) > len(ours) else None
+        raise DataError(f"{where} line {extra[0]}: a statement the config's circuit does not "
+                        "have" if extra else f"{where} lacks {len(ours) - len(theirs)} "
+                        "statements of the config's circuit")
+
+
+def evaluate(path: str | os.PathLike, *, dataset: str | None = None,
+             conductances: str | os.PathLike | None = None, samples: int | None = None,
+             engine: str | None = None) -> Evaluation:
+    """Evaluate the network at ``path`` (a run or export folder, or a netlist in one) on the
+    first ``samples`` test samples (all by default) of ``dataset`` (default the run's) with
+    ``engine`` (default the run's); ``conductances``: a CSV of element, conductance that
+    replaces the folder's or the netlist's values."""
+    from eqprop_analog.run import written_config  # run imports the trainer, slow to import
+
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path} does not exist; give a run folder or a netlist in one")
+    folder = path if path.is_dir() else path.parent
+    config = written_config(folder)
+    if dataset is not None:
+        config = replace(config, dataset=dataset)
+    data = load_dataset(config.dataset, config.seed, config.test_fraction, config.data_dir)
+    network = LayeredNetwork(config.circuit_spec(data.n_features, data.n_classes))
+    if conductances is not None:
+        g, source = read_weight_map(conductances, network), str(conductances)
+    elif path.is_dir():
+        if not (path / CHECKPOINT).is_file():
+            raise ConfigError(f"{path} has no {CHECKPOINT}; give its netlist or --conductances")
+        g, source = read_checkpoint(path).conductances, str(path / CHECKPOINT)
+    else:
+        text = read_user_text(path, "netlist", DataError)
+        if len(text) > MAX_NETLIST_BYTES:
+            raise DataError(f"netlist {path} is larger than {MAX_NETLIST_BYTES} bytes")
+        g, source = read_conductances(text, network), str(path)
+        check_same_circuit(text, netlist_text(network, g), str(path))
+    g = network.check_conductances(g)
+    n = len(data.x_test) if samples is None else min(samples, len(data.x_test))
+    x, labels = data.x_test[:n], data.y_test[:n]
+    solver = config.engine_for(engine)
+    try:
+        outputs = np.concatenate([
+            network.readout(solver.solve(network, g, x[i:i + EVAL_BATCH]).phase(0.0))
+            for i in range(0, n, EVAL_BATCH)])
+        about = {"engine": solver.name, **solver.describe(network)}
+    finally:
+        solver.close()
+    cost = config.cost_model()
+    loss = float(np.mean(cost.value(outputs, cost.targets(labels, data.n_classes))))
+    accuracy = float(np.mean(outputs.argmax(axis=1) == labels))
+    return Evaluation(source, data.name, about, labels, outputs, accuracy, loss)
