@@ -224,6 +224,12 @@ class RunConfig:
                                                                   os.getcwd(), name))
         if self.init_from is not None:
             object.__setattr__(self, "init_from", os.path.realpath(self.init_from))
+        # files and folders named relative to the working folder, written absolute into a run's
+        # config.toml (a dataset file keeps its own name: its stem names the dataset)
+        if self.dataset.endswith(".csv"):
+            object.__setattr__(self, "dataset", os.path.abspath(self.dataset))
+        if self.data_dir is not None:
+            object.__setattr__(self, "data_dir", os.path.abspath(self.data_dir))
         if self.lr is not None and len(self.lr) not in (1, len(self.hidden) + 1):
             raise ConfigError(f"lr needs 1 value or one per crossbar ({len(self.hidden) + 1}), "
                               f"got {len(self.lr)}")

@@ -85,3 +85,17 @@ def test_the_readme_lists_every_option_as_declared():
     expected = markdown_table(OPTIONS)
     assert listed == expected, ("README's options table differs from the option table; replace "
                                 f"it by:\n{expected}")
+
+
+def test_files_named_relative_to_the_working_folder_are_kept_absolute(tmp_path, monkeypatch):
+    """A run resumed or exported from another folder still finds its dataset file and data
+    folder."""
+    monkeypatch.chdir(tmp_path)
+    config = RunConfig(dataset="data/points.csv", data_dir="idx")
+    assert config.dataset == str(tmp_path / "data" / "points.csv")
+    assert config.data_dir == str(tmp_path / "idx")
+    assert RunConfig().dataset == "digits"  # a name stays a name
+    path = tmp_path / "config.toml"
+    path.write_text(config_to_toml(config))
+    monkeypatch.chdir("/")
+    assert load_config(path) == config
