@@ -234,9 +234,15 @@ def test_a_run_through_a_user_subcircuit_hands_off_the_circuit_it_was_trained_wi
     # no earlier export's bench output is left beside a bench that was not run
     write_handoff(run, tmp_path / "out", samples=4, check=False)
     assert not (handoff.folder / "outputs.txt").exists()
+    assert (handoff.folder / "neuron_model.lib").is_file()
     library.write_text(library.read_text().replace("W=50u", "W=60u"))
     with pytest.raises(ConfigError, match="has changed since the run"):
         write_handoff(run, tmp_path / "out2")
+    from eqprop_analog.handoff.evaluate import evaluate
+
+    for where in (run, handoff.folder / "network.cir"):  # nor evaluated as another circuit
+        with pytest.raises(ConfigError, match="has changed since the run"):
+            evaluate(where)
 
 
 # -- train --init-from ------------------------------------------------------------------------------

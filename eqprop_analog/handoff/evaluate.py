@@ -86,7 +86,8 @@ def evaluate(path: str | os.PathLike, *, dataset: str | None = None,
     first ``samples`` test samples (all by default) of ``dataset`` (default the run's) with
     ``engine`` (default the run's); ``conductances``: a CSV of element, conductance that
     replaces the folder's or the netlist's values."""
-    from eqprop_analog.run import written_config  # run imports the trainer, slow to import
+    # run imports the trainer, slow to import
+    from eqprop_analog.run import check_subcircuits_unchanged, written_config
 
     path = Path(path)
     if not path.exists():
@@ -97,6 +98,7 @@ def evaluate(path: str | os.PathLike, *, dataset: str | None = None,
         config = replace(config, dataset=dataset)
     data = load_dataset(config.dataset, config.seed, config.test_fraction, config.data_dir)
     network = LayeredNetwork(config.circuit_spec(data.n_features, data.n_classes))
+    check_subcircuits_unchanged(network.spec, folder)
     if conductances is not None:
         g, source = read_weight_map(conductances, network), str(conductances)
     elif path.is_dir():

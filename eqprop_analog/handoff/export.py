@@ -66,7 +66,7 @@ def write_handoff(run_dir: str | os.PathLike, out: str | os.PathLike, *,
     """Write the hand-off folder ``out`` of the run in ``run_dir`` (its last checkpoint), with
     ``samples`` test samples in the bench; with ``check``, run the bench in ngspice."""
     # run imports the trainer, slow to import
-    from eqprop_analog.run import check_subcircuits_unchanged, written_config
+    from eqprop_analog.run import check_subcircuits_unchanged, subcircuit_copy, written_config
 
     if dialect not in DIALECTS:
         raise ConfigError(f"--dialect {dialect}: this version writes {', '.join(DIALECTS)} only")
@@ -101,6 +101,9 @@ def write_handoff(run_dir: str | os.PathLike, out: str | os.PathLike, *,
     title = f"eqprop-analog {layers} trained on {data.name}"
     _, weights = write_netlist(out / NETLIST, network, conductances, title=title)
     atomic_write_text(out / CONFIG, config_to_toml(config))
+    copies = [subcircuit_copy(model) for model in network.spec.user_subcircuits]
+    for model, copy in zip(network.spec.user_subcircuits, copies):  # what evaluate checks
+        atomic_write_text(out / copy, model.text + "\n")
     atomic_write_text(out / BENCH, bench_text(network, conductances, x,
                                               f"{title}: test bench of {n} test samples"))
     atomic_write_text(out / EXPECTED, expected_csv(labels, expected, output_names(network)))
@@ -115,5 +118,5 @@ def write_handoff(run_dir: str | os.PathLike, out: str | os.PathLike, *,
                                  bool(np.array_equal(measured.argmax(1), expected.argmax(1))))
     atomic_write_text(out / README, readme_text(network, data.name, n, about, bench_check,
                                                 missing))
-    files = (NETLIST, weights.name, BENCH, EXPECTED, CONFIG, README)
+    files = (NETLIST, weights.name, BENCH, EXPECTED, CONFIG, *copies, README)
     return Handoff(out, files, n, bench_check, missing)

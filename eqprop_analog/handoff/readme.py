@@ -51,6 +51,8 @@ def readme_text(network: LayeredNetwork, dataset: str, samples: int, engine: dic
     else:
         neurons = (f"clamp: two diodes per hidden unit to {number(spec.clamp_low)} V and "
                    f"{number(spec.clamp_high)} V ({models})")
+    copies = "".join(f"  {model.role + '_model.lib':<21}your {model.role} {model.name} as trained "
+                     "(also in the netlists)\n" for model in spec.user_subcircuits)
     hidden = "\n".join(f"  hidden {l}     {_nets(nets)}" for l, nets in
                        enumerate(network.hidden_nets, start=1))
     return f"""\
@@ -66,7 +68,7 @@ Files
                        and predicted class, from the training engine ({engine_words})
   config.toml          the options the network was trained with; eqprop-analog evaluate reads
                        it to evaluate network.cir once you have edited it
-  README.txt           this file
+{copies}  README.txt           this file
 
 Running the bench
   ngspice -b bench.cir
