@@ -223,13 +223,15 @@ class RunConfig:
                 object.__setattr__(self, name, absolute_reference(getattr(self, name),
                                                                   os.getcwd(), name))
         if self.init_from is not None:
-            object.__setattr__(self, "init_from", os.path.realpath(self.init_from))
+            object.__setattr__(self, "init_from",
+                               os.path.realpath(os.path.expanduser(self.init_from)))
         # files and folders named relative to the working folder, written absolute into a run's
         # config.toml (a dataset file keeps its own name: its stem names the dataset)
         if self.dataset.endswith(".csv"):
-            object.__setattr__(self, "dataset", os.path.abspath(self.dataset))
+            object.__setattr__(self, "dataset", os.path.abspath(os.path.expanduser(self.dataset)))
         if self.data_dir is not None:
-            object.__setattr__(self, "data_dir", os.path.abspath(self.data_dir))
+            object.__setattr__(self, "data_dir",
+                               os.path.abspath(os.path.expanduser(self.data_dir)))
         if self.lr is not None and len(self.lr) not in (1, len(self.hidden) + 1):
             raise ConfigError(f"lr needs 1 value or one per crossbar ({len(self.hidden) + 1}), "
                               f"got {len(self.lr)}")
@@ -377,16 +379,22 @@ def load_config(path: str | Path, base: RunConfig = RunConfig()) -> RunConfig:
     """Read a TOML config file; the FILE of a ``neuron_model`` or ``amplifier_model`` and an
     ``init_from`` CSV are taken from the config file's folder where they are relative."""
     data = read_toml(path, "config file")
+    return config_from_mapping(paths_from_folder(data, Path(path).absolute().parent), base)
+
+
+def paths_from_folder(data: dict, folder: Path) -> dict:
+    """A parsed config file with its relative ``neuron_model``/``amplifier_model`` FILEs and
+    ``init_from`` taken from ``folder`` (the file's own), in place."""
     circuit, training = data.get("circuit"), data.get("training")
-    folder = Path(path).absolute().parent
     for name in USER_SUBCIRCUIT_OPTIONS:
         if isinstance(circuit, dict) and isinstance(circuit.get(name), str) \
                 and circuit[name] != "none":
             circuit[name] = absolute_reference(circuit[name], folder, name)
     if isinstance(training, dict) and isinstance(training.get("init_from"), str) \
             and training["init_from"] not in ("", "none"):  # "" is refused as a value
-        training["init_from"] = os.path.realpath(folder / training["init_from"])
-    return config_from_mapping(data, base)
+        training["init_from"] = os.path.realpath(folder / os.path.expanduser(
+            training["init_from"]))
+    return data
 
 
 def read_toml(path: str | Path, what: str) -> dict:

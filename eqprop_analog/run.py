@@ -13,11 +13,18 @@ from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.circuit.size import BYTES_PER_CONDUCTANCE, check_fits
 from eqprop_analog.circuit.spec import CircuitSpec
 from eqprop_analog.circuit.subcircuit import UserSubcircuit
-from eqprop_analog.config import OPTIONS, RunConfig, config_from_mapping, config_to_toml, read_toml
+from eqprop_analog.config import (
+    OPTIONS,
+    RunConfig,
+    config_from_mapping,
+    config_to_toml,
+    paths_from_folder,
+    read_toml,
+)
 from eqprop_analog.data import Dataset, load_dataset
 from eqprop_analog.engines import Engine
 from eqprop_analog.errors import ConfigError, DataError
-from eqprop_analog.files import atomic_write_text
+from eqprop_analog.files import atomic_write_text, read_user_text
 from eqprop_analog.learning.checkpoint import CHECKPOINT
 from eqprop_analog.learning.engine_check import EngineCheck
 from eqprop_analog.learning.export import export_run
@@ -110,15 +117,17 @@ def subcircuit_copy(model: UserSubcircuit) -> str:
     return f"{model.role}_model.lib"
 
 
-def check_subcircuits_unchanged(spec: CircuitSpec, run_dir: Path) -> None:
-    """Refuse to resume a run whose user subcircuit files now hold another circuit than the one
-    it was started with (runs from before these copies were kept are not checked)."""
+def check_subcircuits_unchanged(spec: CircuitSpec, folder: Path) -> None:
+    """Refuse a run or export folder whose user subcircuit files now hold another circuit than
+    the one it was trained with, kept in the folder (runs from before these copies were kept are
+    not checked)."""
     for model in spec.user_subcircuits:
-        copy = run_dir / subcircuit_copy(model)
-        if copy.is_file() and copy.read_text() != model.text + "\n":
-            raise ConfigError(f"{model.path} has changed since the run in {run_dir} started "
-                              f"(the {model.role} it started with is in {copy}): restore it, or "
-                              "start a new run")
+        copy = folder / subcircuit_copy(model)
+        if copy.exists() and read_user_text(copy, "trained subcircuit", ConfigError) != \
+                model.text + "\n":
+            raise ConfigError(f"{model.path} has changed since the network in {folder} was "
+                              f"trained (the {model.role} it was trained with is in {copy}): "
+                              "restore it, or train a new run")
 
 
 def engine_label(engine: Engine, network: LayeredNetwork) -> str:
@@ -136,7 +145,8 @@ def engine_label(engine: Engine, network: LayeredNetwork) -> str:
 def written_config(folder: Path) -> RunConfig:
     """The config.toml the tool wrote into ``folder`` (a run's, or an export's), checked whole."""
     data = read_toml(folder / CONFIG_FILE, "the run's config")
-    config = config_from_mapping(data)  # its tables checked first
+    # its tables checked first; a relative path (an export's subcircuit copies) from the folder
+    config = config_from_mapping(paths_from_folder(data, folder.absolute()))
     # the run wrote every option it knew: one missing means the file was cut or edited
     missing = [n for n, spec in OPTIONS.items()
                if n not in data.get(spec.section, {}) and n not in ADDED_SINCE]

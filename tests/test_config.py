@@ -88,8 +88,8 @@ def test_the_readme_lists_every_option_as_declared():
 
 
 def test_files_named_relative_to_the_working_folder_are_kept_absolute(tmp_path, monkeypatch):
-    """A run resumed or exported from another folder still finds its dataset file and data
-    folder."""
+    """The config as a run writes it names its dataset file and data folder absolutely, so it
+    reads back the same from another working folder."""
     monkeypatch.chdir(tmp_path)
     config = RunConfig(dataset="data/points.csv", data_dir="idx")
     assert config.dataset == str(tmp_path / "data" / "points.csv")

@@ -176,6 +176,18 @@ def test_measured_conductances_change_the_outputs_as_ngspice_b_says(digits_run, 
     before = np.array([[float(r[f"y{k}"]) for k in range(10)]
                        for r in expected_rows(handoff.folder)])
     assert np.abs(evaluated - before).max() > 1e-4  # the change is seen
+    # the same change made by hand in network.cir, its old "$ G=" comment left behind
+    from eqprop_analog.handoff.evaluate import evaluate
+
+    netlist = handoff.folder / "network.cir"
+    text = netlist.read_text().splitlines()
+    at = next(i for i, line in enumerate(text) if line.startswith(changed["element"] + " "))
+    words = text[at].split()
+    words[3] = repr(1 / float(changed["conductance"]))
+    text[at] = " ".join(words)
+    netlist.write_text("\n".join(text) + "\n")
+    edited = evaluate(netlist, samples=100, engine="ngspice").outputs
+    assert np.abs(edited - evaluated).max() < 1e-9
 
 
 def test_a_netlist_changed_beyond_its_conductances_is_refused_naming_the_line(digits_run,
@@ -191,6 +203,14 @@ def test_a_netlist_changed_beyond_its_conductances_is_refused_naming_the_line(di
     assert main(["evaluate", str(folder / "network.cir")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"line {line}: 'V_DBIAS_P dbias_p 0 DC 0.6'" in err[0], err
+    # a parameter after a crossbar device's value would change the device
+    device = next(i for i, l in enumerate(text.splitlines(), 1) if l.startswith("R_L1_"))
+    lines = text.splitlines()
+    lines[device - 1] = lines[device - 1].replace(" $ G=", " m=2 $ G=")
+    (folder / "network.cir").write_text("\n".join(lines) + "\n")
+    assert main(["evaluate", str(folder / "network.cir")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"line {device}:" in err[0] and "m=2" in err[0], err
 
 
 @pytest.mark.parametrize("edit, words", [
@@ -235,14 +255,19 @@ def test_a_run_through_a_user_subcircuit_hands_off_the_circuit_it_was_trained_wi
     write_handoff(run, tmp_path / "out", samples=4, check=False)
     assert not (handoff.folder / "outputs.txt").exists()
     assert (handoff.folder / "neuron_model.lib").is_file()
-    library.write_text(library.read_text().replace("W=50u", "W=60u"))
-    with pytest.raises(ConfigError, match="has changed since the run"):
-        write_handoff(run, tmp_path / "out2")
     from eqprop_analog.handoff.evaluate import evaluate
 
-    for where in (run, handoff.folder / "network.cir"):  # nor evaluated as another circuit
-        with pytest.raises(ConfigError, match="has changed since the run"):
-            evaluate(where)
+    trained = evaluate(run).accuracy
+    library.write_text(library.read_text().replace("W=50u", "W=60u"))
+    with pytest.raises(ConfigError, match="has changed since the network in"):
+        write_handoff(run, tmp_path / "out2")
+    with pytest.raises(ConfigError, match="has changed since the network in"):
+        evaluate(run)  # nor evaluated as another circuit
+    # the export names its own copy: it travels without the original file
+    library.unlink()
+    moved = tmp_path / "moved"
+    handoff.folder.rename(moved)
+    assert evaluate(moved / "network.cir").accuracy == trained
 
 
 # -- train --init-from ------------------------------------------------------------------------------

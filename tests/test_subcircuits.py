@@ -348,5 +348,6 @@ def test_a_run_resumes_only_with_the_subcircuit_it_started_with(tmp_path):
     assert (run / "neuron_model.lib").read_text() == config.user_subcircuit("neuron").text + "\n"
     train(resume_config(run, {"epochs": 2}), run, resume=True, log=lambda *_: None)  # unchanged
     path.write_text(path.read_text().replace("W=50u", "W=60u"))
-    with pytest.raises(ConfigError, match=f"{path} has changed since the run in {run} started"):
+    with pytest.raises(ConfigError,
+                       match=f"{path} has changed since the network in {run} was trained"):
         train(resume_config(run, {"epochs": 3}), run, resume=True, log=lambda *_: None)

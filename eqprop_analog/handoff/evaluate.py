@@ -56,13 +56,13 @@ def check_same_circuit(text: str, reference: str, where: str) -> None:
     line is named."""
     def comparable(source: str, path: str) -> list[tuple[int, str, str]]:
         """(line, what must agree, the statement) of every statement but .options and .end;
-        of a crossbar device only its name and nets must agree."""
+        of a crossbar device all but its value (a parameter after it would change it)."""
         out = []
         for number, statement in statements(source, path, title=True):
             words = statement.split()
             if words[0].lower() in (".options", ".option", ".end"):
                 continue
-            key = " ".join(words[:3] if _crossbar_device(words) else words).upper()
+            key = " ".join(words[:3] + words[4:] if _crossbar_device(words) else words).upper()
             out.append((number, key, statement))
         return out
 
@@ -89,6 +89,9 @@ def evaluate(path: str | os.PathLike, *, dataset: str | None = None,
     # run imports the trainer, slow to import
     from eqprop_analog.run import check_subcircuits_unchanged, written_config
 
+    if samples is not None and (not isinstance(samples, int) or isinstance(samples, bool)
+                                or samples < 1):
+        raise ConfigError(f"--samples must be an integer >= 1, got {samples!r}")
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path} does not exist; give a run folder or a netlist in one")
@@ -106,9 +109,9 @@ def evaluate(path: str | os.PathLike, *, dataset: str | None = None,
             raise ConfigError(f"{path} has no {CHECKPOINT}; give its netlist or --conductances")
         g, source = read_checkpoint(path).conductances, str(path / CHECKPOINT)
     else:
-        text = read_user_text(path, "netlist", DataError)
-        if len(text) > MAX_NETLIST_BYTES:
+        if path.stat().st_size > MAX_NETLIST_BYTES:
             raise DataError(f"netlist {path} is larger than {MAX_NETLIST_BYTES} bytes")
+        text = read_user_text(path, "netlist", DataError)
         g, source = read_conductances(text, network), str(path)
         check_same_circuit(text, netlist_text(network, g), str(path))
     g = network.check_conductances(g)

@@ -31,6 +31,7 @@ from eqprop_analog.handoff.bench import (
 )
 from eqprop_analog.handoff.readme import readme_text
 from eqprop_analog.learning.checkpoint import CHECKPOINT, read_checkpoint
+from eqprop_analog.options import toml_value
 from eqprop_analog.spice.netlist import write_netlist
 
 DIALECTS = ("ngspice",)  # Xyce and Spectre: not written yet
@@ -100,8 +101,14 @@ def write_handoff(run_dir: str | os.PathLike, out: str | os.PathLike, *,
     layers = "-".join(map(str, network.spec.layers))
     title = f"eqprop-analog {layers} trained on {data.name}"
     _, weights = write_netlist(out / NETLIST, network, conductances, title=title)
-    atomic_write_text(out / CONFIG, config_to_toml(config))
     copies = [subcircuit_copy(model) for model in network.spec.user_subcircuits]
+    text = config_to_toml(config)
+    for model, copy in zip(network.spec.user_subcircuits, copies):
+        # the folder's config names its own copy (taken from the folder), so the folder travels
+        option = f"{model.role}_model"
+        text = text.replace(f"{option} = {toml_value(getattr(config, option))}\n",
+                            f"{option} = {toml_value(f'{copy}:{model.name}')}\n")
+    atomic_write_text(out / CONFIG, text)
     for model, copy in zip(network.spec.user_subcircuits, copies):  # what evaluate checks
         atomic_write_text(out / copy, model.text + "\n")
     atomic_write_text(out / BENCH, bench_text(network, conductances, x,

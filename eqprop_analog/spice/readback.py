@@ -15,6 +15,7 @@ from eqprop_analog.circuit.spice_data import check_netlist_text
 from eqprop_analog.circuit.topology import ElementNets, check_topology
 from eqprop_analog.errors import ConfigError, DataError
 from eqprop_analog.files import read_user_csv
+from eqprop_analog.spice.netlist import resistance_text
 
 # nets of each element letter, after its name (X: up to its subcircuit, F and H: then a source)
 _NET_COUNT = {"R": 2, "C": 2, "L": 2, "D": 2, "V": 2, "I": 2, "B": 2, "F": 2, "H": 2, "E": 4,
@@ -55,8 +56,9 @@ def netlist_elements(text: str) -> list[ElementNets]:
 
 def read_conductances(text: str, network: LayeredNetwork) -> tuple[np.ndarray, ...]:
     """Recover the crossbar conductances of ``network`` from netlist text: the exact value of the
-    ``$ G=`` comment where there is one, else 1/R. The netlist is checked as data (no commands, no
-    files read) and its topology checked first."""
+    ``$ G=`` comment where the written resistance is that value's (the tool's own lines), else
+    1/R (a resistance edited by hand, its old comment left behind). The netlist is checked as
+    data (no commands, no files read) and its topology checked first."""
     check_netlist_text(text, "the netlist")
     check_topology(netlist_elements(text), "the netlist", network.output_nets)
     values: dict[str, float] = {}
@@ -65,6 +67,8 @@ def read_conductances(text: str, network: LayeredNetwork) -> tuple[np.ndarray, .
         if len(parts) >= 4 and parts[0].upper().startswith("R_L"):
             exact = parts[5][2:] if len(parts) == 6 and parts[5].startswith("G=") else None
             try:
+                if exact is not None and resistance_text(float(exact)) != parts[3]:
+                    exact = None  # the resistance was changed: the comment is stale
                 values[parts[0].upper()] = float(exact) if exact else 1.0 / float(parts[3])
             except (ValueError, ZeroDivisionError):
                 raise ConfigError(f"cannot read the conductance of {parts[0]} from {line.strip()!r}; "
