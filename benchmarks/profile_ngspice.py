@@ -33,10 +33,11 @@ RUSAGE = ("Netlist loading time", "Subckt and Param expansion time", "Netlist pa
 def sweep_netlist(engine: NgspiceEngine, network: LayeredNetwork, g, x: np.ndarray,
                   betas: tuple[float, ...], targets: np.ndarray) -> str:
     phases = Phases(betas, SquaredError(), targets) if len(betas) > 1 else Phases()
-    stimulus = engine._stimulus(network, g, x, betas, phases, None)
+    norton = engine.norton_inputs(network)
+    stimulus = engine._stimulus(network, g, x, betas, phases, None, norton)
     return netlist_text(network, g, title="profile", stimulus=stimulus,
                         options=engine.sweep_options(), save=network.free_nets, annotate=False,
-                        first_crossbar=2 if engine.norton_inputs(network) else 1)
+                        first_crossbar=2 if norton else 1)
 
 
 def run_sweep(session: NgspiceSession, text: str, points: int) -> dict[str, float]:

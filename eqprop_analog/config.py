@@ -8,7 +8,6 @@ the TOML reader and writer and the validation messages all derive from it.
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,7 +21,8 @@ from eqprop_analog.circuit.spec import (
     NeuronKind,
     SignedWeights,
 )
-from eqprop_analog.circuit.subcircuit import UserSubcircuit, absolute_reference, read_subcircuit
+from eqprop_analog.circuit.subcircuit import UserSubcircuit, read_subcircuit
+from eqprop_analog.config_paths import USER_SUBCIRCUIT_OPTIONS, absolute_paths, paths_from_folder
 from eqprop_analog.data.datasets import DATASET_NAMES
 from eqprop_analog.devices import (
     ClippedDevice,
@@ -218,20 +218,9 @@ class RunConfig:
     def __post_init__(self) -> None:
         for name, spec in OPTIONS.items():
             object.__setattr__(self, name, spec.check(getattr(self, name)))
-        for name in USER_SUBCIRCUIT_OPTIONS:  # a relative FILE, from the working folder
-            if getattr(self, name) is not None:
-                object.__setattr__(self, name, absolute_reference(getattr(self, name),
-                                                                  os.getcwd(), name))
-        if self.init_from is not None:
-            object.__setattr__(self, "init_from",
-                               os.path.realpath(os.path.expanduser(self.init_from)))
-        # files and folders named relative to the working folder, written absolute into a run's
-        # config.toml (a dataset file keeps its own name: its stem names the dataset)
-        if self.dataset.endswith(".csv"):
-            object.__setattr__(self, "dataset", os.path.abspath(os.path.expanduser(self.dataset)))
-        if self.data_dir is not None:
-            object.__setattr__(self, "data_dir",
-                               os.path.abspath(os.path.expanduser(self.data_dir)))
+        paths = absolute_paths({name: getattr(self, name) for name in PATH_OPTIONS})
+        for name, value in paths.items():  # from the working folder, kept absolute
+            object.__setattr__(self, name, value)
         if self.lr is not None and len(self.lr) not in (1, len(self.hidden) + 1):
             raise ConfigError(f"lr needs 1 value or one per crossbar ({len(self.hidden) + 1}), "
                               f"got {len(self.lr)}")
@@ -344,7 +333,7 @@ class RunConfig:
 
 
 OPTIONS: dict[str, Option] = options_of(RunConfig)
-USER_SUBCIRCUIT_OPTIONS = ("neuron_model", "amplifier_model")
+PATH_OPTIONS = (*USER_SUBCIRCUIT_OPTIONS, "init_from", "dataset", "data_dir")
 SECTIONS: dict[str, tuple[str, ...]] = {
     section: tuple(name for name, spec in OPTIONS.items() if spec.section == section)
     for section in TABLES}
@@ -380,21 +369,6 @@ def load_config(path: str | Path, base: RunConfig = RunConfig()) -> RunConfig:
     ``init_from`` CSV are taken from the config file's folder where they are relative."""
     data = read_toml(path, "config file")
     return config_from_mapping(paths_from_folder(data, Path(path).absolute().parent), base)
-
-
-def paths_from_folder(data: dict, folder: Path) -> dict:
-    """A parsed config file with its relative ``neuron_model``/``amplifier_model`` FILEs and
-    ``init_from`` taken from ``folder`` (the file's own), in place."""
-    circuit, training = data.get("circuit"), data.get("training")
-    for name in USER_SUBCIRCUIT_OPTIONS:
-        if isinstance(circuit, dict) and isinstance(circuit.get(name), str) \
-                and circuit[name] != "none":
-            circuit[name] = absolute_reference(circuit[name], folder, name)
-    if isinstance(training, dict) and isinstance(training.get("init_from"), str) \
-            and training["init_from"] not in ("", "none"):  # "" is refused as a value
-        training["init_from"] = os.path.realpath(folder / os.path.expanduser(
-            training["init_from"]))
-    return data
 
 
 def read_toml(path: str | Path, what: str) -> dict:

@@ -18,9 +18,9 @@ from eqprop_analog.config import (
     RunConfig,
     config_from_mapping,
     config_to_toml,
-    paths_from_folder,
     read_toml,
 )
+from eqprop_analog.config_paths import paths_from_folder
 from eqprop_analog.data import Dataset, load_dataset
 from eqprop_analog.engines import Engine
 from eqprop_analog.errors import ConfigError, DataError

@@ -339,7 +339,8 @@ def test_the_norton_form_leaves_out_the_input_devices_and_sources(small):
     network, g, x = small
     engine = NgspiceEngine()
     try:
-        stimulus = engine._stimulus(network, g, x, (0.0,), Phases(), None)
+        stimulus = engine._stimulus(network, g, x, (0.0,), Phases(), None,
+                                    engine.norton_inputs(network))
     finally:
         engine.close()
     # one current source and one conductance per column net of crossbar 1, nothing at the inputs

@@ -238,10 +238,12 @@ class NgspiceEngine:
     # -- netlist of one sweep -------------------------------------------------------------------------
     def _stimulus(self, network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
                   x: np.ndarray, betas: tuple[float, ...], phases: Phases,
-                  fixed_currents: np.ndarray | None) -> list[str]:
+                  fixed_currents: np.ndarray | None, norton: bool) -> list[str]:
+        """The sweep's sources: the inputs (or, with ``norton``, the first crossbar's Norton
+        equivalent), and the nudging of the outputs."""
         n_phases = len(betas)
         lines = [f"{SWEEP_SOURCE} {SWEEP_NET} {GROUND} DC 0"]
-        if self.norton_inputs(network):
+        if norton:
             lines.append("* crossbar 1 as its Norton equivalent at each of its columns")
             lines += norton_lines(network, conductances[0], x, n_phases)
         else:
@@ -265,10 +267,11 @@ class NgspiceEngine:
 
     def _sweep(self, process, network, conductances, x, betas, phases, fixed_currents,
                batch_index):
-        stimulus = self._stimulus(network, conductances, x, betas, phases, fixed_currents)
+        norton = self.norton_inputs(network)
+        stimulus = self._stimulus(network, conductances, x, betas, phases, fixed_currents, norton)
         text = netlist_text(network, conductances, title="eqprop-analog sweep", stimulus=stimulus,
                             options=self.sweep_options(), save=network.free_nets, annotate=False,
-                            first_crossbar=2 if self.norton_inputs(network) else 1)
+                            first_crossbar=2 if norton else 1)
         n_points = len(x) * len(betas)
         v = process.dc_sweep(text, SWEEP_SOURCE, n_points, network.free_nets, batch=batch_index,
                              timeout=self.options.sweep_timeout(network, n_points))

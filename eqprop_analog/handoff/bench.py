@@ -37,16 +37,17 @@ class BenchCheck:
     same_classes: bool
 
 
-def output_names(network: LayeredNetwork) -> list[str]:
-    """The bench's name of each output signal: ``y0``, ``y1``, ... (class k is ``y<k>``)."""
-    return [f"y{k}" for k in range(network.spec.n_outputs)]
+def output_names(n_outputs: int) -> list[str]:
+    """The name of each output signal in a bench and its CSV files: ``y0``, ``y1``, ... (class k
+    is ``y<k>``)."""
+    return [f"y{k}" for k in range(n_outputs)]
 
 
 def bench_text(network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
                features: np.ndarray, title: str) -> str:
     """The test bench of ``network`` at ``conductances`` for the samples ``features``."""
     x = network.check_features(features)
-    names = output_names(network)
+    names = output_names(network.spec.n_outputs)
     # one sweep column, a header of names, 17 significant digits
     analysis = [".control", "set wr_singlescale", "set wr_vecnames", "option numdgt=16",
                 f"dc {SWEEP_SOURCE} 0 {len(x) - 1} 1"]
@@ -63,7 +64,7 @@ def read_outputs(path: str | os.PathLike, network: LayeredNetwork, n_samples: in
     DataError."""
     text = read_user_text(Path(path), "bench output", DataError)
     lines = text.strip().splitlines()
-    expected = ["v-sweep", *output_names(network)]
+    expected = ["v-sweep", *output_names(network.spec.n_outputs)]
     if not lines or lines[0].split() != expected:
         raise DataError(f"{path}: the header is not {' '.join(expected)}")
     try:

@@ -21,10 +21,10 @@ from eqprop_analog.data import load_dataset
 from eqprop_analog.errors import ConfigError, DataError
 from eqprop_analog.files import read_user_text
 from eqprop_analog.learning.checkpoint import CHECKPOINT, read_checkpoint
+from eqprop_analog.learning.trainer import EVAL_BATCH
 from eqprop_analog.spice.netlist import netlist_text
 from eqprop_analog.spice.readback import read_conductances, read_weight_map
 
-EVAL_BATCH = 512  # samples per solve
 MAX_NETLIST_BYTES = 200_000_000
 
 

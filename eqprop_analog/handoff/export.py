@@ -113,7 +113,8 @@ def write_handoff(run_dir: str | os.PathLike, out: str | os.PathLike, *,
         atomic_write_text(out / copy, model.text + "\n")
     atomic_write_text(out / BENCH, bench_text(network, conductances, x,
                                               f"{title}: test bench of {n} test samples"))
-    atomic_write_text(out / EXPECTED, expected_csv(labels, expected, output_names(network)))
+    atomic_write_text(out / EXPECTED, expected_csv(labels, expected,
+                                                   output_names(network.spec.n_outputs)))
     bench_check, missing = None, None
     if not check:
         missing = "the export was asked not to run it (--no-check)"

@@ -18,7 +18,7 @@ def readme_text(network: LayeredNetwork, dataset: str, samples: int, engine: dic
     ``missing``)."""
     spec = network.spec
     plus, minus = network.input_nets
-    names = output_names(network)
+    names = output_names(spec.n_outputs)
     if spec.paired_outputs:
         outputs = (f"output k is the difference of a pair of nets, y<k> = V(out_<k>p) - "
                    f"V(out_<k>n) ({_nets(network.output_nets)})")
