@@ -1,5 +1,5 @@
 """Command-line interface: ``eqprop-analog train | compile | gradcheck | verify | sweep |
-sweep-plot | export | evaluate``."""
+sweep-plot | export | evaluate | report``."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The hand-off commands of the command line: ``export`` (a run's folder for a hardware team) and
-``evaluate`` (a network as it stands: edited netlist, measured conductances)."""
+"""The hand-off commands of the command line: ``export`` (a run's folder for a hardware team),
+``evaluate`` (a network as it stands: edited netlist, measured conductances) and ``report`` (a
+run's HTML report)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ BENCH_TOLERANCE = 1e-6  # V: an exported bench in ngspice against the training e
 
 
 def add_handoff_commands(sub) -> None:
-    """The parsers of ``export`` and ``evaluate`` among the subcommands ``sub``."""
+    """The parsers of ``export``, ``evaluate`` and ``report`` among the subcommands ``sub``."""
     export = sub.add_parser("export", help="a trained run's hand-off folder for a hardware team: "
                             "netlist, weight map, a test bench of test samples, their expected "
                             "outputs and a README")
@@ -38,6 +39,11 @@ def add_handoff_commands(sub) -> None:
     evaluate.add_argument("--outputs", help="CSV file for each sample's label, outputs and "
                           "predicted class")
     evaluate.add_argument("--json", action="store_true", help="end with one JSON line")
+
+    report = sub.add_parser("report", help="a run's report as one self-contained HTML file "
+                            "(training also writes it, as report.html in the run folder)")
+    report.add_argument("run", help="the run's folder")
+    report.add_argument("-o", "--output", help="HTML file to write (default RUN/report.html)")
 
 
 def cmd_export(args) -> int:
@@ -72,6 +78,8 @@ def cmd_evaluate(args) -> int:
                       samples=args.samples, engine=args.engine)
     print(f"{result.source}: test accuracy {100 * result.accuracy:.2f} % on {len(result.labels)} "
           f"samples of {result.dataset}, mean cost {result.loss:.4g} ({result.engine['engine']})")
+    print(f"static power per inference {1e3 * result.supplied_power:.4g} mW (free state, nominal "
+          "conductances)")
     if args.outputs:
         atomic_write_text(args.outputs, expected_csv(result.labels, result.outputs,
                                                      output_names(result.outputs.shape[1])))
@@ -80,4 +88,17 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-HANDOFF_COMMANDS = {"export": cmd_export, "evaluate": cmd_evaluate}
+def cmd_report(args) -> int:
+    from eqprop_analog.run_report import lacks_profile, write_report
+
+    evaluated = None
+    if lacks_profile(args.run):  # an older run, or one stopped early: its test set solved now
+        from eqprop_analog.handoff.evaluate import evaluate
+
+        evaluation = evaluate(args.run)
+        evaluated = {"inference": evaluation.inference, **evaluation.engine}
+    print(f"report written to {write_report(args.run, args.output, evaluated)}")
+    return 0
+
+
+HANDOFF_COMMANDS = {"export": cmd_export, "evaluate": cmd_evaluate, "report": cmd_report}

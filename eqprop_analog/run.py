@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from eqprop_analog.analysis.inference import profile
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.circuit.size import BYTES_PER_CONDUCTANCE, check_fits
 from eqprop_analog.circuit.spec import CircuitSpec
@@ -28,7 +29,8 @@ from eqprop_analog.files import atomic_write_text, read_user_text
 from eqprop_analog.learning.checkpoint import CHECKPOINT
 from eqprop_analog.learning.engine_check import EngineCheck
 from eqprop_analog.learning.export import export_run
-from eqprop_analog.learning.trainer import Trainer
+from eqprop_analog.learning.trainer import EVAL_BATCH, Trainer
+from eqprop_analog.run_report import write_report
 from eqprop_analog.spice.readback import read_weight_map
 
 CONFIG_FILE = "config.toml"
@@ -76,8 +78,8 @@ def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
           engine: Engine | None = None, progress: bool | None = None,
           log: Callable[[str], object] = print) -> dict:
     """Train on ``config.dataset``; write config.toml, checkpoint, metrics, trained netlist, weight
-    map, curves and summary.json into ``run_dir``; return the summary (accuracies, seconds,
-    run_dir, ...).
+    map, curves, summary.json (with the test set's inference profile) and report.html into
+    ``run_dir``; return the summary (accuracies, seconds, run_dir, ...).
 
     With ``resume`` the run continues from the checkpoint in ``run_dir``. An engine passed in is left
     open; one made here is closed."""
@@ -104,12 +106,27 @@ def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
             + (f"; checked against {engine_label(check.replica, trainer.network)} every "
                f"{'epoch' if check.every == 1 else f'{check.every} epochs'}"
                if check is not None else ""))
-        return export_run(trainer, trainer.fit(resume=resume))
+        result = trainer.fit(resume=resume)
+        summary = export_run(trainer, result, {"inference": test_set_profile(
+            trainer, result.conductances)})
+        write_report(run_dir)
+        return summary
     finally:
         if check is not None:
             check.replica.close()
         if own_engine:
             engine.close()
+
+
+def test_set_profile(trainer: Trainer, conductances: tuple[np.ndarray, ...]) -> dict:
+    """The inference profile (confusion, voltage ranges, static power) of the test set's free
+    states at the trained conductances as programmed (no read noise)."""
+    x, labels = trainer.data.x_test, trainer.data.y_test
+    batches = ((x[s:s + EVAL_BATCH], labels[s:s + EVAL_BATCH],
+                trainer.free_state(conductances, x[s:s + EVAL_BATCH],
+                                   f"inference profile batch {s // EVAL_BATCH}"))
+               for s in range(0, len(x), EVAL_BATCH))
+    return profile(trainer.network, conductances, trainer.data.n_classes, batches)
 
 
 def subcircuit_copy(model: UserSubcircuit) -> str:

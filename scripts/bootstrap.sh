@@ -3,7 +3,9 @@
 # version >= 42, which have the KLU matrix solver: from bookworm-backports on Debian bookworm,
 # else the release's own; dataset-fashion-mnist; python3-venv) with apt-get, and the Python
 # environment .venv with pip. Where no ngspice >= 42 can be had it keeps (or installs) the older
-# one and says so: the engine then uses ngspice's old sparse solver.
+# one and says so: the engine then uses ngspice's old sparse solver. With --for-tests it also
+# installs chromium, which the report's browser test needs (best effort: without it that test
+# skips).
 # Safe to run again: it only does what is not done yet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -97,6 +99,17 @@ if [ ${#missing[@]} -gt 0 ]; then
         fail "needs apt-get (Debian/Ubuntu) to install ${missing[*]}; install them by other means"
     as_root apt-get update -qq
     apt_install "${missing[@]}"
+fi
+# the test suite opens the HTML report in a headless browser; without one that test skips
+if [ "${1:-}" = "--for-tests" ] && ! command -v chromium >/dev/null 2>&1 && \
+        ! command -v chromium-browser >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1 && can_be_root; then
+        { as_root apt-get update -qq && apt_install chromium; } || \
+            say "chromium could not be installed: the report's browser test will skip"
+    else
+        say "no chromium, and no apt-get as root to install it: the report's browser test" \
+            "will skip"
+    fi
 fi
 if [ "$(ngspice_major)" -lt "$KLU_SINCE" ]; then
     say "ngspice $(ngspice_major) is what could be installed here: it has no KLU, so the engine" \

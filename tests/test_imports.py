@@ -18,6 +18,7 @@ FORBIDDEN = {
     "spice": {"engines", "learning", "sweep", "theory", "handoff", "config", "run", "cli"},
     "engines": {"learning", "sweep", "theory", "handoff", "config", "run", "cli"},
     "devices": {"engines", "learning", "sweep", "theory", "handoff", "config", "run", "cli"},
+    "analysis": {"learning", "devices", "sweep", "theory", "handoff", "config", "run", "cli"},
     "learning": {"sweep", "theory", "handoff", "config", "run", "cli"},
     "theory": {"sweep", "handoff", "cli"},
     "handoff": {"sweep", "theory", "cli"},

@@ -353,11 +353,17 @@ class LayeredNetwork:
         if not self.spec.wire_resistance:
             rows = self.row_voltages(layer, features, free)
             return rows[:, :, None] - self.column_voltages(layer, free)[:, None, :]
+        rows, cols = self.crossing_voltages(layer, free)
+        return rows - cols
+
+    def crossing_voltages(self, layer: int, free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(batch, rows, columns) voltages of crossbar ``layer``'s row and column wires where they
+        cross (a crossbar with wire resistance), from ``free`` as in :meth:`row_voltages`."""
         shape = self.shapes[layer - 1]
         start = len(self.free_nets) - 2 * sum(r * c for r, c in self.shapes[layer - 1:])
         size = shape[0] * shape[1]
-        rows = free[:, start:start + size].reshape(-1, *shape)
-        return rows - free[:, start + size:start + 2 * size].reshape(-1, *shape)
+        return (free[:, start:start + size].reshape(-1, *shape),
+                free[:, start + size:start + 2 * size].reshape(-1, *shape))
 
     def readout(self, free: np.ndarray) -> np.ndarray:
         """(batch, n_outputs) output signals: node voltages, or differences of the pairs."""

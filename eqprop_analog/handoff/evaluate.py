@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from eqprop_analog.analysis.inference import InferenceProfile
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.circuit.spice_data import statements
 from eqprop_analog.data import load_dataset
@@ -31,7 +32,9 @@ MAX_NETLIST_BYTES = 200_000_000
 @dataclass(frozen=True)
 class Evaluation:
     """The network's outputs on the first ``samples`` test samples, their labels, the accuracy
-    and the mean cost, and where the conductances came from."""
+    and the mean cost, where the conductances came from, and what the free states show
+    (:class:`~eqprop_analog.analysis.inference.InferenceProfile`: confusion, voltage ranges,
+    static power)."""
 
     source: str
     dataset: str
@@ -40,10 +43,19 @@ class Evaluation:
     outputs: np.ndarray
     accuracy: float
     loss: float
+    inference: dict[str, object]  # InferenceProfile.summary: confusion, voltages, power
+
+    @property
+    def supplied_power(self) -> float:
+        """The mean static power per inference that the sources deliver (W)."""
+        power = self.inference["static_power_w"]
+        assert isinstance(power, dict)
+        return float(power["supplied"])
 
     def summary(self) -> dict[str, object]:
         return {"source": self.source, "dataset": self.dataset, **self.engine,
-                "samples": len(self.labels), "accuracy": self.accuracy, "loss": self.loss}
+                "samples": len(self.labels), "accuracy": self.accuracy, "loss": self.loss,
+                "inference": self.inference}
 
 
 def _crossbar_device(words: list[str]) -> bool:
@@ -118,14 +130,18 @@ def evaluate(path: str | os.PathLike, *, dataset: str | None = None,
     n = len(data.x_test) if samples is None else min(samples, len(data.x_test))
     x, labels = data.x_test[:n], data.y_test[:n]
     solver = config.engine_for(engine)
+    gathered, outputs = InferenceProfile(network, data.n_classes), []
     try:
-        outputs = np.concatenate([
-            network.readout(solver.solve(network, g, x[i:i + EVAL_BATCH]).phase(0.0))
-            for i in range(0, n, EVAL_BATCH)])
+        for i in range(0, n, EVAL_BATCH):
+            batch = slice(i, i + EVAL_BATCH)
+            free = solver.solve(network, g, x[batch]).phase(0.0)
+            outputs.append(network.readout(free))
+            gathered.add(g, x[batch], labels[batch], free)
         about = {"engine": solver.name, **solver.describe(network)}
     finally:
         solver.close()
+    out = np.concatenate(outputs)
     cost = config.cost_model()
-    loss = float(np.mean(cost.value(outputs, cost.targets(labels, data.n_classes))))
-    accuracy = float(np.mean(outputs.argmax(axis=1) == labels))
-    return Evaluation(source, data.name, about, labels, outputs, accuracy, loss)
+    loss = float(np.mean(cost.value(out, cost.targets(labels, data.n_classes))))
+    accuracy = float(np.mean(out.argmax(axis=1) == labels))
+    return Evaluation(source, data.name, about, labels, out, accuracy, loss, gathered.summary())

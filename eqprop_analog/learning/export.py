@@ -11,9 +11,9 @@ from eqprop_analog.report.plots import plot_curves
 from eqprop_analog.spice.netlist import write_netlist, write_weight_map
 
 
-def export_run(trainer: Trainer, result: TrainResult) -> dict:
+def export_run(trainer: Trainer, result: TrainResult, extra: dict | None = None) -> dict:
     """Write network.cir (not for ideal diodes, which have no SPICE model), network.weights.csv,
-    summary.json and curves.png; return the summary."""
+    summary.json (with ``extra`` entries) and curves.png; return the summary."""
     run_dir = result.run_dir
     layers = "-".join(map(str, trainer.network.spec.layers))
     if trainer.network.spec.ideal_diodes:
@@ -34,6 +34,7 @@ def export_run(trainer: Trainer, result: TrainResult) -> dict:
                if h.get("engine_difference") is not None]
     if checked:  # the replica check's largest difference over the run
         summary["engine_difference"] = max(checked)
+    summary.update(extra or {})
     atomic_write_text(run_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     plot_curves(result.history, run_dir / "curves.png", f"{layers} on {trainer.data.name}")
     return summary

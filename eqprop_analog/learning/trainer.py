@@ -109,7 +109,7 @@ class Trainer:
         for start in range(0, len(x), EVAL_BATCH):
             xb, yb = x[start:start + EVAL_BATCH], labels[start:start + EVAL_BATCH]
             seen = self.device.read(conductances, rng)
-            readout = self.network.readout(self._free_state(seen, xb,
+            readout = self.network.readout(self.free_state(seen, xb,
                                                             f"{which} batch {start // EVAL_BATCH}"))
             losses.append(self.cost.value(readout, self.targets(yb)))
             correct += int(np.sum(readout.argmax(axis=1) == yb))
@@ -129,7 +129,7 @@ class Trainer:
                 self.log(f"{what} failed ({exc}); solving it again")
         raise AssertionError("unreachable")
 
-    def _free_state(self, conductances, x: np.ndarray, where: str) -> np.ndarray:
+    def free_state(self, conductances, x: np.ndarray, where: str) -> np.ndarray:
         """The free voltages of an evaluation batch (every sample counts in an accuracy, so none
         is skipped; a lost process is retried)."""
         return self._retried(lambda: self.engine.solve(self.network, conductances, x).phase(0.0),

@@ -35,6 +35,8 @@ def save_figure(fig, path: str | Path, title: str = "") -> Path:
 
 def plot_curves(history: list[dict], path: str | Path, title: str = "") -> Path:
     """Loss and accuracy per epoch, train and test, side by side."""
+    from matplotlib.ticker import MaxNLocator
+
     epochs = [h["epoch"] for h in history]
     fig = new_figure(9, 3.5)
     ax_loss, ax_acc = fig.subplots(1, 2)
@@ -44,6 +46,7 @@ def plot_curves(history: list[dict], path: str | Path, title: str = "") -> Path:
     ax_loss.set(xlabel="epoch", ylabel="cost (free state)", yscale="log")
     ax_acc.set(xlabel="epoch", ylabel="accuracy (%)")
     for ax in (ax_loss, ax_acc):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5
         ax.grid(alpha=0.3)
         ax.legend()
     return save_figure(fig, path, title)

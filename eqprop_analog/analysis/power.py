@@ -1,0 +1,214 @@
+"""Static power of a network's steady states, element group by element group.
+
+Each group's power comes from its own elements' equations: a crossbar's from its devices' drops
+(G dV^2), the wires' from their segments, the neuron diodes' from the SPICE level-1 model at their
+branch voltages, the built-in amplifiers' from their controlled sources. A source's current is
+what the elements on its net carry away (KCL at the source's net). Every figure is absorbed power
+in watts, as ngspice's ``@element[p]``: a source that delivers power is negative. By Tellegen's
+theorem the groups sum to zero; what they leave (``imbalance``) is each free node's voltage times
+the current KCL leaves over there, a measure of how far the steady state is from exact.
+
+Where no equation is known, a group takes the current KCL leaves at its node: ideal diodes (no
+voltage across one that conducts, so they dissipate nothing and their bias sources deliver what
+they carry), and user subcircuits, whose power is what their terminals take in. A user neuron and
+a user amplifier on the same node cannot be told apart, so they are one group then.
+
+An ideal built-in amplifier (forward gain a; its input draws a times the output current) takes
+a V_in I_out at its input and gives the same a V_in I_out at its output: its net power is 0 W, as
+an ideal transformer's, and its supplies are outside the model. A finite open-loop gain or a
+backward ratio other than 1 makes it non-zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from eqprop_analog.circuit.layered import LayeredNetwork
+from eqprop_analog.engines.neurons import hidden_neurons
+from eqprop_analog.errors import DataError
+
+SOURCE_GROUPS = ("input sources", "bias rails", "neuron bias sources", "nudging sources")
+CHUNK_VALUES = 2_000_000  # device drops held at once (16 MB)
+
+
+@dataclass(frozen=True)
+class PowerBudget:
+    """Absorbed power (W) of each element group, one value per sample."""
+
+    absorbed: dict[str, np.ndarray]
+
+    @property
+    def supplied(self) -> np.ndarray:
+        """Power the sources deliver, per sample (W)."""
+        return -sum((p for g, p in self.absorbed.items() if g in SOURCE_GROUPS),
+                    np.zeros(self.n_samples))
+
+    @property
+    def imbalance(self) -> np.ndarray:
+        """The sum over every group, per sample (W): zero for an exact steady state."""
+        return sum(self.absorbed.values(), np.zeros(self.n_samples))
+
+    @property
+    def n_samples(self) -> int:
+        return len(next(iter(self.absorbed.values())))
+
+    def mean(self) -> dict[str, float]:
+        """Each group's mean over the samples, the supplied power's and the imbalance's (W)."""
+        means = {g: float(np.mean(p)) for g, p in self.absorbed.items()}
+        return {**means, "supplied": float(np.mean(self.supplied)),
+                "imbalance": float(np.mean(self.imbalance))}
+
+
+def static_power(network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
+                 features: np.ndarray, free: np.ndarray,
+                 nudging: np.ndarray | None = None) -> PowerBudget:
+    """The power budget of the steady states ``free`` (samples, free nets) reached with inputs
+    ``features``; ``nudging``: the currents (A) that nudging sources inject into the output nets
+    (samples, output nets), for a nudged state."""
+    g = network.check_conductances(conductances)
+    x = network.check_features(features)
+    v = np.asarray(free, dtype=np.float64)
+    if v.shape != (len(x), len(network.free_nets)):
+        raise DataError(f"free voltages must have shape {(len(x), len(network.free_nets))} "
+                        f"(samples, free nets), got {v.shape}")
+    if nudging is not None and np.shape(nudging) != (len(x), len(network.output_nets)):
+        raise DataError(f"nudging currents must have shape {(len(x), len(network.output_nets))}"
+                        f" (samples, output nets), got {np.shape(nudging)}")
+    chunk = max(1, CHUNK_VALUES // network.n_parameters)
+    parts = [_power(network, g, x[s:s + chunk], v[s:s + chunk],
+                    None if nudging is None else np.asarray(nudging)[s:s + chunk])
+             for s in range(0, len(x), chunk)]
+    return PowerBudget({k: np.concatenate([p[k] for p in parts]) for k in parts[0]})
+
+
+def _power(network: LayeredNetwork, g: tuple[np.ndarray, ...], x: np.ndarray, v: np.ndarray,
+           nudging: np.ndarray | None) -> dict[str, np.ndarray]:
+    spec = network.spec
+    absorbed: dict[str, np.ndarray] = {}
+    leaving, arriving, wires = [], [], np.zeros(len(x))
+    for l in range(1, network.n_crossbars + 1):
+        drops = network.device_drops(l, x, v)
+        current = g[l - 1] * drops  # from each row net to each column net
+        absorbed[f"crossbar {l}"] = np.einsum("nij,nij->n", current, drops)
+        if spec.wire_resistance:
+            along_rows, along_columns = _wire_drops(network, l, x, v)
+            wires += (np.square(along_rows).sum(axis=(1, 2))
+                      + np.square(along_columns).sum(axis=(1, 2))) / spec.wire_resistance
+            # what the first segment of each row and the last of each column carry
+            leaving.append(-along_rows[:, :, 0] / spec.wire_resistance)
+            arriving.append(-along_columns[:, -1, :] / spec.wire_resistance)
+        else:
+            leaving.append(current.sum(axis=2))
+            arriving.append(current.sum(axis=1))
+    if spec.wire_resistance:
+        absorbed["wires"] = wires
+    inputs = network.input_voltages(x)
+    absorbed["input sources"] = -np.einsum("ni,ni->n", inputs, leaving[0][:, :inputs.shape[1]])
+    absorbed["bias rails"] = -spec.bias_rail * np.sum([r[:, -2] - r[:, -1] for r in leaving],
+                                                      axis=0)
+    if spec.hidden:
+        absorbed.update(_hidden_layers(network, x, v, leaving, arriving))
+    if nudging is not None:
+        absorbed["nudging sources"] = -np.einsum("nk,nk->n", v[:, network.layer_slices[-1]],
+                                                 nudging)
+    return absorbed
+
+
+def _wire_drops(network: LayeredNetwork, layer: int, x: np.ndarray, v: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The voltage across each wire segment of a crossbar, in the direction of
+    :meth:`LayeredNetwork.wire_segments`: (samples, rows, columns) along the rows from each
+    driver, (samples, rows, columns) along the columns towards each neuron."""
+    row_points, column_points = network.crossing_voltages(layer, v)
+    drivers = network.row_voltages(layer, x, v)[:, :, None]
+    neurons = network.column_voltages(layer, v)[:, None, :]
+    return (np.diff(np.concatenate([drivers, row_points], axis=2), axis=2),
+            np.diff(np.concatenate([column_points, neurons], axis=1), axis=1))
+
+
+def _hidden_layers(network: LayeredNetwork, x: np.ndarray, v: np.ndarray,
+                   leaving: list[np.ndarray], arriving: list[np.ndarray]
+                   ) -> dict[str, np.ndarray]:
+    """Power of the neurons, their bias sources and the amplifiers, from the currents
+    ``leaving`` each crossbar's row nets and ``arriving`` at its column nets."""
+    spec = network.spec
+    zero = np.zeros(len(x))
+    neurons, biases, amplifiers = zero.copy(), zero.copy(), zero.copy()
+    for h in range(1, len(spec.hidden) + 1):
+        c = v[:, network.layer_slices[h - 1]]
+        into = arriving[h - 1].copy()  # what reaches each node from elsewhere than its neuron
+        drives = leaving[h][:, :-2]  # into the next crossbar's rows, from each unit
+        if not spec.amplified:
+            into -= drives
+        elif spec.amplifier_model is None:  # built-in: controlled sources
+            k = (spec.amplifier_gain or 1.0) * spec.amplifier_backward_ratio
+            given = network.row_voltages(h + 1, x, v)[:, :-2]
+            amplifiers += np.einsum("nj,nj->n", drives, k * network.unit_signals(c) - given)
+            if spec.pairs:
+                into[:, 0::2] -= k * drives
+                into[:, 1::2] += k * drives
+            else:
+                into -= k * drives
+        else:  # a user's: its output gives what the next crossbar takes
+            given = v[:, network.amplifier_output_slice(h)]
+            amplifiers -= np.einsum("nj,nj->n", given, drives)
+        if spec.neuron_model is None:
+            n_absorbed, b_absorbed, into = _neuron_diodes(network, h, c, into)
+            neurons += n_absorbed
+            biases += b_absorbed
+        # what is left at the node goes into its user subcircuit(s)
+        if spec.neuron_model is not None and spec.amplifier_model is None:
+            neurons += np.einsum("nj,nj->n", c, into)
+        elif spec.amplifier_model is not None:
+            amplifiers += np.einsum("nj,nj->n", c, into)
+    if spec.neuron_model is not None and spec.amplifier_model is not None:
+        return {"neurons and amplifiers": amplifiers}
+    out = {"neurons": neurons}
+    if spec.neuron_model is None:
+        out["neuron bias sources"] = biases
+    if spec.amplified:
+        out["amplifiers"] = amplifiers
+    return out
+
+
+def _neuron_diodes(network: LayeredNetwork, layer: int, c: np.ndarray, into: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(diodes' power, their bias sources' power, what is left at each node) of hidden layer
+    ``layer``'s built-in neurons at node voltages ``c``, where ``into`` reaches each node from
+    the other elements. Each diode's branch voltage and current, signed as the diode conducts."""
+    spec = network.spec
+    neurons = hidden_neurons(network, torch.float64)
+    u = network.unit_signals(c)
+    if spec.pairs:  # into each pair's + node, as much out of its - node
+        others = 0.5 * (into[:, 0::2] - into[:, 1::2])
+    else:
+        others = into
+
+    def diode_current(which: int, w: np.ndarray, held: np.ndarray) -> np.ndarray:
+        if spec.ideal_diodes:  # whatever KCL asks of it
+            return np.maximum(held, 0.0)
+        return neurons.diodes[layer - 1][which].current(torch.from_numpy(w))[0].numpy()
+
+    if spec.neuron == "relu":
+        sign = neurons.relu_signs[layer - 1].numpy()
+        w = spec.relu_bias - sign * u
+        i = diode_current(0, w, -sign * others)
+        diodes = np.einsum("nj,nj->n", w, i)
+        bias = -spec.relu_bias * i.sum(axis=1)
+        to_node = sign * i
+    else:
+        low, high = spec.clamp_low - u, u - spec.clamp_high
+        i_low, i_high = diode_current(0, low, -others), diode_current(1, high, others)
+        diodes = np.einsum("nj,nj->n", low, i_low) + np.einsum("nj,nj->n", high, i_high)
+        bias = (spec.clamp_high * i_high - spec.clamp_low * i_low).sum(axis=1)
+        to_node = i_low - i_high
+    left = into.copy()
+    if spec.pairs:
+        left[:, 0::2] += to_node
+        left[:, 1::2] -= to_node
+    else:
+        left += to_node
+    return diodes, bias, left

@@ -1,0 +1,133 @@
+"""``eqprop-analog report``: the run's HTML report, opened in headless Chromium (every figure
+drawn, no console error, nothing fetched; a screenshot is kept in test-artifacts/), its numbers
+the run's own, and written at the end of every training run."""
+
+import json
+import os
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from chromium import Page, chromium_program
+
+from eqprop_analog.cli import main
+from eqprop_analog.config import load_config
+from eqprop_analog.errors import ConfigError, DataError
+from eqprop_analog.learning.checkpoint import read_checkpoint
+from eqprop_analog.run import train
+from eqprop_analog.run_report import REPORT, report_html
+
+pytestmark = pytest.mark.ngspice
+CONFIGS = Path(__file__).resolve().parents[1] / "examples" / "configs"
+ARTIFACTS = Path(os.environ.get("EQPROP_TEST_ARTIFACTS",
+                                Path(__file__).resolve().parents[1] / "test-artifacts"))
+FIGURES = ("cost per epoch", "accuracy per epoch", "conductances of crossbar 1",
+           "conductances of crossbar 2", "voltage ranges", "static power per group",
+           "confusion matrix")
+
+
+@pytest.fixture(scope="module")
+def iris_run(tmp_path_factory):
+    """Iris trained for three epochs on ngspice: the run writes its own report."""
+    run = tmp_path_factory.mktemp("iris-run")
+    config = replace(load_config(CONFIGS / "iris.toml"), epochs=3)
+    summary = train(config, run, log=lambda *_: None)
+    return run, summary
+
+
+@pytest.mark.skipif(chromium_program() is None, reason="no chromium program")
+def test_the_report_renders_in_headless_chromium_with_every_figure_and_no_error(iris_run,
+                                                                               tmp_path):
+    run, _ = iris_run
+    page = Page(chromium_program(), tmp_path / "profile")
+    try:
+        page.open((run / REPORT).absolute().as_uri())
+        figures = page.evaluate(
+            "[...document.querySelectorAll('svg.figure')].map(s => [s.getAttribute('aria-label'),"
+            " s.getBoundingClientRect().width, s.getBoundingClientRect().height,"
+            " [...s.querySelectorAll('rect, polyline, circle')].filter(e => {"
+            " const b = e.getBBox(); return b.width > 0 && b.height > 0; }).length])")
+        fetched = page.evaluate("performance.getEntriesByType('resource').map(r => r.name)")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shot = page.screenshot(ARTIFACTS / "report.png")
+        problems = page.problems
+    finally:
+        page.close()
+    assert [name for name, *_ in figures] == list(FIGURES)
+    # each laid out at its size, with more drawn in it than its frame
+    assert all(width > 150 and height > 100 and shapes > 3
+               for _, width, height, shapes in figures), figures
+    assert fetched == []  # self-contained: nothing loaded beside the file
+    assert problems == []
+    assert shot.stat().st_size > 10_000
+
+
+def numbers_after(text: str, label: str) -> float:
+    match = re.search(rf"<td>{re.escape(label)}</td><td class=\"n\">([^<]+)</td>", text)
+    assert match, label
+    return float(match[1])
+
+
+def test_the_reports_numbers_are_the_runs(iris_run):
+    run, summary = iris_run
+    text = (run / REPORT).read_text()
+    inference = summary["inference"]
+    assert inference["samples"] == 30 and sum(map(sum, inference["confusion"])) == 30
+    assert inference["accuracy"] == pytest.approx(
+        np.trace(inference["confusion"]) / 30)
+    power = inference["static_power_w"]
+    assert numbers_after(text, "supplied") == pytest.approx(1e3 * power["supplied"], rel=1e-5)
+    assert abs(power["imbalance"]) <= 1e-6 * power["supplied"]  # ngspice's tolerances
+    assert numbers_after(text, "test accuracy") == pytest.approx(summary["test_accuracy"],
+                                                                 rel=1e-5)
+    g = read_checkpoint(run).conductances
+    assert numbers_after(text, "crossbar 1").__class__ is float  # the conductance row exists
+    assert f"{g[0].min():.6g}" in text and f"{g[1].max():.6g}" in text
+    assert f"<td>{summary['ngspice_version']}</td>" in text.replace('<td class="n">', "<td>")
+    for name in ("hidden 1 nodes", "output nodes", "crossbar 1 device drops"):
+        low, high = inference["voltage_ranges"][name]
+        assert low <= high, name
+    assert "[circuit]" in text and "[device]" in text
+
+
+def test_a_run_without_a_profile_in_its_summary_is_evaluated_for_its_report(iris_run, tmp_path):
+    """A run from before summaries held the inference profile, or stopped before its summary:
+    the command solves its test set; the library asks for the profile."""
+    run, summary = iris_run
+    old = tmp_path / "old-run"
+    old.mkdir()
+    for name in ("checkpoint.npz", "config.toml"):
+        (old / name).write_bytes((run / name).read_bytes())
+    without = {k: v for k, v in summary.items() if k != "inference"}
+    (old / "summary.json").write_text(json.dumps(without))
+    with pytest.raises(ConfigError, match="holds no inference profile"):
+        report_html(old)
+    assert main(["report", str(old)]) == 0
+    supplied = 1e3 * summary["inference"]["static_power_w"]["supplied"]
+    assert numbers_after((old / REPORT).read_text(), "supplied") == pytest.approx(supplied,
+                                                                                 rel=1e-4)
+    (old / "summary.json").unlink()
+    assert main(["report", str(old), "-o", str(tmp_path / "r.html")]) == 0
+    assert "Confusion matrix" in (tmp_path / "r.html").read_text()
+
+
+def test_cli_report_writes_where_asked_and_refuses_a_damaged_run_in_one_line(iris_run, tmp_path,
+                                                                           capsys):
+    run, _ = iris_run
+    out = tmp_path / "elsewhere.html"
+    assert main(["report", str(run), "-o", str(out)]) == 0
+    assert out.read_text().startswith("<!DOCTYPE html>")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in ("checkpoint.npz", "config.toml"):
+        (broken / name).write_bytes((run / name).read_bytes())
+    (broken / "summary.json").write_bytes(b"\x00\x01garbage")
+    assert main(["report", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "summary" in err
+    with pytest.raises(DataError, match="not valid JSON"):
+        (broken / "summary.json").write_text("{")
+        report_html(broken)
+    assert main(["report", str(tmp_path / "missing")]) == 2
