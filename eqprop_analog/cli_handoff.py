@@ -18,7 +18,8 @@ def add_handoff_commands(sub) -> None:
                             "outputs and a README")
     export.add_argument("run", help="the run's folder (its last checkpoint is exported)")
     export.add_argument("--out", required=True, help="folder to write")
-    export.add_argument("--dialect", default="ngspice", help="the simulator's dialect: ngspice")
+    export.add_argument("--dialect", default="ngspice", help="the simulator's dialect: ngspice "
+                        "(the default), xyce or spectre (each also writes the ngspice files)")
     export.add_argument("--samples", type=count(10_000_000), default=100,
                         help="test samples in the bench (default 100)")
     export.add_argument("--no-check", action="store_true",
@@ -38,6 +39,9 @@ def add_handoff_commands(sub) -> None:
                           help="the engine (default the run's)")
     evaluate.add_argument("--outputs", help="CSV file for each sample's label, outputs and "
                           "predicted class")
+    evaluate.add_argument("--settling", type=count(10_000_000), default=0,
+                          help="simulate the first N samples' inference in time in ngspice "
+                          "(node_capacitance on every free node): settling time and energy")
     evaluate.add_argument("--json", action="store_true", help="end with one JSON line")
 
     report = sub.add_parser("report", help="a run's report as one self-contained HTML file "
@@ -75,11 +79,17 @@ def cmd_evaluate(args) -> int:
     from eqprop_analog.handoff.export import expected_csv
 
     result = evaluate(args.path, dataset=args.dataset, conductances=args.conductances,
-                      samples=args.samples, engine=args.engine)
+                      samples=args.samples, engine=args.engine, settling=args.settling)
     print(f"{result.source}: test accuracy {100 * result.accuracy:.2f} % on {len(result.labels)} "
           f"samples of {result.dataset}, mean cost {result.loss:.4g} ({result.engine['engine']})")
     print(f"static power per inference {1e3 * result.supplied_power:.4g} mW (free state, nominal "
           "conductances)")
+    if result.settling is not None:
+        timed = result.settling
+        print(f"settling to 1 % in {1e6 * timed['settling_time_s']['mean']:.4g} us on average "
+              f"(at most {1e6 * timed['settling_time_s']['max']:.4g} us), "
+              f"{1e9 * timed['energy_j']['mean']:.4g} nJ per inference, over {timed['samples']} "
+              f"samples with {timed['node_capacitance_f']:g} F per node")
     if args.outputs:
         atomic_write_text(args.outputs, expected_csv(result.labels, result.outputs,
                                                      output_names(result.outputs.shape[1])))
@@ -89,10 +99,11 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from eqprop_analog.run_report import lacks_profile, write_report
+    from eqprop_analog.run_report import current_profile, write_report
 
     evaluated = None
-    if lacks_profile(args.run):  # an older run, or one stopped early: its test set solved now
+    # an older run, one stopped early or one resumed since its summary: its test set solved now
+    if current_profile(args.run) is None:
         from eqprop_analog.handoff.evaluate import evaluate
 
         evaluation = evaluate(args.run)

@@ -24,7 +24,7 @@ from eqprop_analog.config import (
 from eqprop_analog.config_paths import paths_from_folder
 from eqprop_analog.data import Dataset, load_dataset
 from eqprop_analog.engines import Engine
-from eqprop_analog.errors import ConfigError, DataError
+from eqprop_analog.errors import ConfigError, DataError, EqpropError
 from eqprop_analog.files import atomic_write_text, read_user_text
 from eqprop_analog.learning.checkpoint import CHECKPOINT
 from eqprop_analog.learning.engine_check import EngineCheck
@@ -109,7 +109,11 @@ def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
         result = trainer.fit(resume=resume)
         summary = export_run(trainer, result, {"inference": test_set_profile(
             trainer, result.conductances)})
-        write_report(run_dir)
+        try:
+            write_report(run_dir)
+        except (EqpropError, OSError) as exc:  # the run is finished and saved: say so, go on
+            log(f"the report could not be written ({exc}); eqprop-analog report {run_dir} "
+                "writes it")
         return summary
     finally:
         if check is not None:

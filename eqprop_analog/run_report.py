@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from eqprop_analog.analysis.inference import checked_profile
 from eqprop_analog.config import read_toml
-from eqprop_analog.errors import ConfigError, DataError
+from eqprop_analog.errors import ConfigError, DataError, EqpropError
 from eqprop_analog.files import atomic_write_text, read_user_text
 from eqprop_analog.learning.checkpoint import CHECKPOINT, read_checkpoint
 from eqprop_analog.report.run_figures import (
@@ -75,10 +76,23 @@ def run_summary(run_dir: str | os.PathLike) -> dict:
     return _read_json(path, "run summary") if path.exists() else {}
 
 
-def lacks_profile(run_dir: str | os.PathLike) -> bool:
-    """Whether the run's summary holds no inference profile: a run from before summaries held
-    one, or a run stopped before its summary was written."""
-    return not isinstance(run_summary(run_dir).get("inference"), dict)
+def run_folder(run_dir: str | os.PathLike) -> Path:
+    """``run_dir``, refused unless it holds a run's checkpoint."""
+    run_dir = Path(run_dir)
+    if not (run_dir / CHECKPOINT).is_file():
+        raise ConfigError(f"{run_dir} is not a run folder: it has no {CHECKPOINT}")
+    return run_dir
+
+
+def current_profile(run_dir: str | os.PathLike) -> dict | None:
+    """The inference profile in the run's summary, checked, where it describes the run's last
+    checkpoint; None for a run from before summaries held one, a run stopped before its summary
+    was written, and a run resumed since (its summary is then an earlier epoch's)."""
+    run_dir = run_folder(run_dir)
+    summary = run_summary(run_dir)
+    if "inference" not in summary or summary.get("epochs") != read_checkpoint(run_dir).epoch:
+        return None
+    return checked_profile(summary["inference"], str(run_dir / "summary.json"))
 
 
 def _conductance_rows(conductances: tuple[np.ndarray, ...], g_min: float, g_max: float
@@ -101,8 +115,11 @@ def _checks(run_dir: Path, history: list[dict]) -> str:
         parts.append("<p>Largest difference between the training engine and its replica, per "
                      "checked epoch (V):</p>" + _table(checked, ["epoch", "difference (V)"]))
     for path in sorted([*run_dir.glob("verify.json"), *run_dir.glob("*/verify.json")]):
-        text = (read_user_text(path, "verify result") if path.stat().st_size <= MAX_VERIFY_BYTES
-                else f"(larger than {MAX_VERIFY_BYTES} bytes: see the file)")
+        try:
+            text = (read_user_text(path, "verify result") if path.stat().st_size <=
+                    MAX_VERIFY_BYTES else f"(larger than {MAX_VERIFY_BYTES} bytes: see the file)")
+        except (EqpropError, OSError) as exc:  # the report still shows everything else
+            text = f"(unreadable: {exc})"
         parts.append(f"<p>{html.escape(str(path.relative_to(run_dir)))}:</p>"
                      f"<pre>{html.escape(text)}</pre>")
     return "".join(parts) or "<p>This run has no engine check and no verify.json.</p>"
@@ -112,21 +129,22 @@ def report_html(run_dir: str | os.PathLike, evaluated: dict | None = None) -> st
     """The report of the run in ``run_dir`` as HTML text. Where its summary lacks the inference
     profile (:func:`lacks_profile`), ``evaluated`` gives it: the ``inference`` profile and the
     engine's entries, as the summary would hold them."""
-    run_dir = Path(run_dir)
-    if not (run_dir / CHECKPOINT).is_file():
-        raise ConfigError(f"{run_dir} is not a run folder: it has no {CHECKPOINT}")
+    run_dir = run_folder(run_dir)
     checkpoint = read_checkpoint(run_dir)
     options = read_toml(run_dir / "config.toml", "the run's config")
-    summary = run_summary(run_dir)
-    about = summary if isinstance(summary.get("inference"), dict) else {**summary,
-                                                                         **(evaluated or {})}
-    if not isinstance(about.get("inference"), dict):
-        raise ConfigError(f"{run_dir / 'summary.json'} holds no inference profile: evaluate "
-                          "the run for its report (eqprop-analog report does)")
-    inference = about["inference"]
+    summary, inference = run_summary(run_dir), current_profile(run_dir)
+    about = summary
+    if inference is None:
+        if evaluated is None:
+            raise ConfigError(f"{run_dir / 'summary.json'} holds no inference profile of the "
+                              "run's last checkpoint: evaluate the run for its report "
+                              "(eqprop-analog report does)")
+        inference = checked_profile(evaluated.get("inference"), "the evaluation")
+        about = evaluated
     circuit, history = options.get("circuit", {}), checkpoint.history
     g_min, g_max = float(circuit.get("g_min", 1e-7)), float(circuit.get("g_max", 1e-4))
     layers = ("-".join(map(str, summary["layers"])) if isinstance(summary.get("layers"), list)
+              and all(isinstance(n, int) for n in summary["layers"])
               else f"hidden {circuit.get('hidden', '?')}")
     dataset = str(options.get("training", {}).get("dataset", "?"))
     final = history[-1] if history else {}
@@ -138,9 +156,10 @@ def report_html(run_dir: str | os.PathLike, evaluated: dict | None = None) -> st
                ["inference profile", f"{inference['samples']} test samples, accuracy "
                                      f"{100 * inference['accuracy']:.2f} % at the conductances "
                                      "as programmed (no read noise)"],
-               *engine, *[["warning", w] for w in summary.get("warnings", [])]]
+               *engine, *[["warning", w] for w in checkpoint.state.warnings]]
     power = inference["static_power_w"]
-    power_rows = [[g, 1e3 * w] for g, w in power.items()]
+    power_rows = [[g, 1e3 * w] for g, w in power.items()] + [
+        ["largest imbalance of a sample", 1e3 * inference["largest_imbalance_w"]]]
     ranges = inference["voltage_ranges"]
     sections = [
         f"<h1>eqprop-analog run: {html.escape(layers)} on {html.escape(dataset)}</h1>",
@@ -161,7 +180,8 @@ def report_html(run_dir: str | os.PathLike, evaluated: dict | None = None) -> st
         "<h2>Static power per inference</h2>",
         "<p class=note>Mean over the test samples' free states, absorbed power per element "
         "group (sources deliver, so they are negative); supplied is what the sources deliver "
-        "in all, imbalance what Tellegen's theorem leaves (zero at an exact steady state). An "
+        "in all; the largest imbalance is the largest sum over every group of one sample, "
+        "which Tellegen's theorem makes zero at an exact steady state. An "
         "ideal amplifier takes at its input the power it gives at its output: its net power is "
         "0 W, its supplies being outside the model.</p>",
         power_bars(power),

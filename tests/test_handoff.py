@@ -14,7 +14,7 @@ import pytest
 from eqprop_analog.cli import main
 from eqprop_analog.config import load_config
 from eqprop_analog.data import load_dataset
-from eqprop_analog.errors import DataError
+from eqprop_analog.errors import ConfigError, DataError
 from eqprop_analog.handoff.bench import read_outputs
 from eqprop_analog.handoff.export import write_handoff
 from eqprop_analog.learning.checkpoint import load_checkpoint
@@ -111,7 +111,7 @@ def test_a_truncated_or_foreign_output_file_is_refused(digits_run, tmp_path):
 
 @pytest.mark.parametrize("flags, words", [
     (["--samples", "0"], "--samples"),
-    (["--dialect", "xyce"], "writes ngspice only"),
+    (["--dialect", "pspice"], "--dialect must be one of ngspice, xyce, spectre"),
 ])
 def test_bad_export_flags_are_one_line_errors(digits_run, tmp_path, capsys, flags, words):
     run, _ = digits_run
@@ -121,6 +121,26 @@ def test_bad_export_flags_are_one_line_errors(digits_run, tmp_path, capsys, flag
         code = exc.code
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and words in err[0], err
+
+
+def test_an_export_in_xyce_or_spectre_adds_their_files_to_the_checked_ngspice_ones(digits_run,
+                                                                                  tmp_path):
+    from eqprop_analog.handoff.evaluate import evaluate
+
+    run, _ = digits_run
+    out = tmp_path / "out"
+    for dialect, netlist, bench in (("xyce", "network.xyce.cir", "bench.xyce.cir"),
+                                    ("spectre", "network.scs", "bench.scs")):
+        handoff = write_handoff(run, out, dialect=dialect, samples=5, check=False)
+        assert {netlist, bench, "network.cir", "bench.cir", "expected.csv"} <= set(handoff.files)
+        readme = (out / "README.txt").read_text()
+        assert f"In {dialect.capitalize()}'s dialect" in readme and "NOT RUN" in readme
+        assert (out / bench).read_text().count("\n") > (out / netlist).read_text().count("\n")
+    assert not (out / "network.xyce.cir").exists()  # the Xyce export's, removed by the next
+    with pytest.raises(ConfigError, match="evaluate reads the ngspice netlist"):
+        evaluate(out / "network.scs")
+    assert evaluate(out / "network.scs", conductances=out / "network.weights.csv",
+                    samples=20).accuracy == evaluate(run, samples=20).accuracy
 
 
 def test_an_export_of_no_run_or_onto_a_file_is_refused(digits_run, tmp_path, capsys):

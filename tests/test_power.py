@@ -107,7 +107,7 @@ def test_the_groups_sum_to_zero_at_a_steady_state_and_not_off_it(name):
     free = NativeEngine(PRECISE).solve(network, g, x).phase(0.0)
     power = static_power(network, g, x, free)
     assert np.all(power.supplied > 0)
-    assert np.all(np.abs(power.imbalance) <= 1e-9 * power.supplied), power.mean()
+    assert np.all(np.abs(power.imbalance) <= 1e-9 * power.supplied), power.imbalance
     # 1 mV off at one free node: KCL no longer holds there, and the sum says so
     off = free.copy()
     off[:, 0] += 1e-3
@@ -156,13 +156,26 @@ def test_an_ideal_reciprocal_amplifier_takes_no_net_power_and_a_real_one_does():
     np.testing.assert_allclose(power.absorbed["amplifiers"], expected, rtol=1e-12)
 
 
-def test_ideal_diodes_dissipate_nothing_and_their_sources_deliver_what_kcl_asks():
-    network, g, x = sample(dict(layers=(4, 6, 3), ideal_diodes=True))
+@pytest.mark.parametrize("neuron", ["relu", "clamp"])
+def test_ideal_diodes_dissipate_nothing_and_carry_current_only_where_they_hold_a_node(neuron):
+    network, g, x = sample(dict(layers=(4, 6, 3), ideal_diodes=True, neuron=neuron,
+                                clamp_low=-0.05, clamp_high=0.05))
     free = NativeEngine(PRECISE).solve(network, g, x).phase(0.0)
     power = static_power(network, g, x, free)
     assert np.all(np.abs(power.absorbed["neurons"]) <= 1e-9 * power.supplied)
-    assert np.all(power.absorbed["neuron bias sources"] < 0)
     assert np.all(np.abs(power.imbalance) <= 1e-9 * power.supplied)
+    # a diode whose node is off its bound carries nothing, however far KCL is from holding
+    # there: 1 mV either way changes no bias source's power
+    c = free[:, network.layer_slices[0]]
+    lower, upper = (0.45, -0.45) if neuron == "relu" else (-0.05, 0.05)
+    off_bound = np.abs(c - lower) > 1e-3
+    off_bound &= np.abs(c - upper) > 1e-3
+    k, j = np.argwhere(off_bound)[0]
+    for step in (1e-3, -1e-3):
+        moved = free.copy()
+        moved[k, j] += step
+        assert static_power(network, g, x, moved).absorbed["neuron bias sources"][k] == \
+            power.absorbed["neuron bias sources"][k]
 
 
 def test_nudging_sources_count_and_keep_the_balance():

@@ -59,7 +59,9 @@ def test_the_report_renders_in_headless_chromium_with_every_figure_and_no_error(
     # each laid out at its size, with more drawn in it than its frame
     assert all(width > 150 and height > 100 and shapes > 3
                for _, width, height, shapes in figures), figures
-    assert fetched == []  # self-contained: nothing loaded beside the file
+    assert fetched == []  # self-contained: nothing loaded beside the file, nothing named
+    text = (run / REPORT).read_text()
+    assert not re.search(r"\b(src|href)=|url\(|@import", text)
     assert problems == []
     assert shot.stat().st_size > 10_000
 
@@ -79,12 +81,15 @@ def test_the_reports_numbers_are_the_runs(iris_run):
         np.trace(inference["confusion"]) / 30)
     power = inference["static_power_w"]
     assert numbers_after(text, "supplied") == pytest.approx(1e3 * power["supplied"], rel=1e-5)
-    assert abs(power["imbalance"]) <= 1e-6 * power["supplied"]  # ngspice's tolerances
+    assert inference["largest_imbalance_w"] <= 1e-6 * power["supplied"]  # ngspice's tolerances
     assert numbers_after(text, "test accuracy") == pytest.approx(summary["test_accuracy"],
                                                                  rel=1e-5)
     g = read_checkpoint(run).conductances
-    assert numbers_after(text, "crossbar 1").__class__ is float  # the conductance row exists
-    assert f"{g[0].min():.6g}" in text and f"{g[1].max():.6g}" in text
+    row = re.search(r"<td>crossbar 1</td><td>10 x 16</td>((?:<td[^>]*>[^<]*</td>){3})", text)
+    assert row, "the first crossbar's conductance row"
+    low, median, high = (float(v) for v in re.findall(r">([^<]+)<", row[1]))
+    assert (low, median, high) == pytest.approx((g[0].min(), np.median(g[0]), g[0].max()),
+                                                rel=1e-5)
     assert f"<td>{summary['ngspice_version']}</td>" in text.replace('<td class="n">', "<td>")
     for name in ("hidden 1 nodes", "output nodes", "crossbar 1 device drops"):
         low, high = inference["voltage_ranges"][name]
@@ -92,9 +97,11 @@ def test_the_reports_numbers_are_the_runs(iris_run):
     assert "[circuit]" in text and "[device]" in text
 
 
-def test_a_run_without_a_profile_in_its_summary_is_evaluated_for_its_report(iris_run, tmp_path):
-    """A run from before summaries held the inference profile, or stopped before its summary:
-    the command solves its test set; the library asks for the profile."""
+def test_a_run_without_a_profile_of_its_last_epoch_is_evaluated_for_its_report(iris_run,
+                                                                              tmp_path):
+    """A run from before summaries held the inference profile, one stopped before its summary,
+    or one resumed since (its summary an earlier epoch's): the command solves its test set; the
+    library asks for the profile."""
     run, summary = iris_run
     old = tmp_path / "old-run"
     old.mkdir()
@@ -108,6 +115,9 @@ def test_a_run_without_a_profile_in_its_summary_is_evaluated_for_its_report(iris
     supplied = 1e3 * summary["inference"]["static_power_w"]["supplied"]
     assert numbers_after((old / REPORT).read_text(), "supplied") == pytest.approx(supplied,
                                                                                  rel=1e-4)
+    (old / "summary.json").write_text(json.dumps({**summary, "epochs": summary["epochs"] - 1}))
+    with pytest.raises(ConfigError, match="holds no inference profile of the run's last"):
+        report_html(old)
     (old / "summary.json").unlink()
     assert main(["report", str(old), "-o", str(tmp_path / "r.html")]) == 0
     assert "Confusion matrix" in (tmp_path / "r.html").read_text()
@@ -130,4 +140,29 @@ def test_cli_report_writes_where_asked_and_refuses_a_damaged_run_in_one_line(iri
     with pytest.raises(DataError, match="not valid JSON"):
         (broken / "summary.json").write_text("{")
         report_html(broken)
+    _, summary = iris_run
+    profile = summary["inference"]
+    for damaged in ({}, {**profile, "confusion": [[1, 2], [3]]}, {**profile, "accuracy": "x"},
+                    {**profile, "voltage_ranges": {"output nodes": [1.0, 2.0, 3.0]}},
+                    {**profile, "static_power_w": None},
+                    {**profile, "static_power_w": {"supplied": float("nan")}}):
+        (broken / "summary.json").write_text(json.dumps({**summary, "inference": damaged}))
+        assert main(["report", str(broken)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "the inference profile's" in err[0], err
     assert main(["report", str(tmp_path / "missing")]) == 2
+    assert "is not a run folder" in capsys.readouterr().err
+
+
+def test_a_report_that_cannot_be_written_leaves_the_finished_run_standing(tmp_path, monkeypatch):
+    import eqprop_analog.run as run_module
+
+    def fails(run_dir, *_):
+        raise DataError("a damaged verify.json")
+
+    monkeypatch.setattr(run_module, "write_report", fails)
+    said = []
+    config = replace(load_config(CONFIGS / "iris.toml"), epochs=1, engine="native")
+    summary = train(config, tmp_path / "run", log=said.append)
+    assert summary["epochs"] == 1 and (tmp_path / "run" / "summary.json").exists()
+    assert "the report could not be written (a damaged verify.json)" in said[-1]

@@ -5,12 +5,14 @@ the static power of one inference, group by group."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
 
 from eqprop_analog.analysis.power import static_power
 from eqprop_analog.circuit.layered import LayeredNetwork
+from eqprop_analog.errors import DataError
 
 
 def _layer_names(network: LayeredNetwork) -> list[str]:
@@ -40,6 +42,7 @@ class InferenceProfile:
         self.confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
         self.ranges: dict[str, list[float]] = {}
         self.power: dict[str, list[np.ndarray]] = {}
+        self.imbalance = 0.0  # the largest |sum over every group| of a sample (W)
 
     def _widen(self, name: str, low: float, high: float) -> None:
         seen = self.ranges.setdefault(name, [np.inf, -np.inf])
@@ -61,22 +64,55 @@ class InferenceProfile:
             drop = _largest_drop(network, l, x, free)
             self._widen(f"crossbar {l} device drops", -drop, drop)
         budget = static_power(network, conductances, x, free)
-        for group, watts in {**budget.absorbed, "supplied": budget.supplied,
-                             "imbalance": budget.imbalance}.items():
+        for group, watts in {**budget.absorbed, "supplied": budget.supplied}.items():
             self.power.setdefault(group, []).append(watts)
+        self.imbalance = max(self.imbalance, float(np.abs(budget.imbalance).max()))
 
     def summary(self) -> dict[str, object]:
         """Samples, accuracy, the confusion matrix (rows: labels, columns: predicted classes),
         each voltage range [min, max] (V; a device drop's as [-largest, largest]) and each power
         group's mean absorbed power per inference (W; sources deliver, so they are negative;
-        ``supplied`` is what they deliver in all)."""
+        ``supplied`` is what they deliver in all), and the largest Tellegen imbalance of a sample
+        (W)."""
         samples = int(self.confusion.sum())
         power = {g: float(np.mean(np.concatenate(w))) for g, w in self.power.items()}
         return {"samples": samples,
                 "accuracy": float(np.trace(self.confusion) / samples) if samples else 0.0,
                 "confusion": self.confusion.tolist(),
                 "voltage_ranges": {k: [float(v) for v in r] for k, r in self.ranges.items()},
-                "static_power_w": power}
+                "static_power_w": power, "largest_imbalance_w": self.imbalance}
+
+
+def checked_profile(value: object, where: str) -> dict:
+    """``value`` as a profile :meth:`InferenceProfile.summary` wrote (read back from a file):
+    its entries of the right types and finite, else a DataError naming ``where``."""
+    def fail(what: str) -> DataError:
+        return DataError(f"{where}: the inference profile's {what}; write it again "
+                         "(eqprop-analog report RUN evaluates the run)")
+
+    def finite(number: object) -> bool:
+        return isinstance(number, (int, float)) and not isinstance(number, bool) and \
+            math.isfinite(number)
+
+    if not isinstance(value, dict):
+        raise fail("entry is not a table")
+    confusion = value.get("confusion")
+    if not (isinstance(confusion, list) and confusion and all(
+            isinstance(row, list) and len(row) == len(confusion) and all(
+                isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in row)
+            for row in confusion)):
+        raise fail("confusion matrix is not a square table of counts")
+    if value.get("samples") != sum(map(sum, confusion)) or not finite(value.get("accuracy")):
+        raise fail("samples or accuracy do not fit its confusion matrix")
+    ranges, power = value.get("voltage_ranges"), value.get("static_power_w")
+    if not (isinstance(ranges, dict) and all(
+            isinstance(r, list) and len(r) == 2 and all(map(finite, r)) and r[0] <= r[1]
+            for r in ranges.values())):
+        raise fail("voltage ranges are not [min, max] pairs of finite volts")
+    if not (isinstance(power, dict) and "supplied" in power and all(map(finite, power.values()))
+            and finite(value.get("largest_imbalance_w"))):
+        raise fail("power is not a table of finite watts")
+    return value
 
 
 def profile(network: LayeredNetwork, conductances: tuple[np.ndarray, ...], n_classes: int,

@@ -8,10 +8,13 @@ in watts, as ngspice's ``@element[p]``: a source that delivers power is negative
 theorem the groups sum to zero; what they leave (``imbalance``) is each free node's voltage times
 the current KCL leaves over there, a measure of how far the steady state is from exact.
 
-Where no equation is known, a group takes the current KCL leaves at its node: ideal diodes (no
-voltage across one that conducts, so they dissipate nothing and their bias sources deliver what
-they carry), and user subcircuits, whose power is what their terminals take in. A user neuron and
-a user amplifier on the same node cannot be told apart, so they are one group then.
+Where no equation is known, a group takes the current KCL leaves at its node, and that node then
+balances by construction: an ideal diode that holds its node at its bound (no voltage across it,
+so it dissipates nothing and its bias source delivers what it carries; one off its bound carries
+nothing), and user subcircuits, whose power is what their terminals take in. A user neuron and a
+user amplifier on the same node cannot be told apart, so they are one group then. The imbalance
+is thus a check of the output nodes, the wires' crossings and the nodes of built-in Shockley
+neurons.
 
 An ideal built-in amplifier (forward gain a; its input draws a times the output current) takes
 a V_in I_out at its input and gives the same a V_in I_out at its output: its net power is 0 W, as
@@ -32,6 +35,7 @@ from eqprop_analog.errors import DataError
 
 SOURCE_GROUPS = ("input sources", "bias rails", "neuron bias sources", "nudging sources")
 CHUNK_VALUES = 2_000_000  # device drops held at once (16 MB)
+IDEAL_HOLD = 1e-9  # V: an ideal diode within this of its bound holds its node there
 
 
 @dataclass(frozen=True)
@@ -54,12 +58,6 @@ class PowerBudget:
     @property
     def n_samples(self) -> int:
         return len(next(iter(self.absorbed.values())))
-
-    def mean(self) -> dict[str, float]:
-        """Each group's mean over the samples, the supplied power's and the imbalance's (W)."""
-        means = {g: float(np.mean(p)) for g, p in self.absorbed.items()}
-        return {**means, "supplied": float(np.mean(self.supplied)),
-                "imbalance": float(np.mean(self.imbalance))}
 
 
 def static_power(network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
@@ -182,26 +180,29 @@ def _neuron_diodes(network: LayeredNetwork, layer: int, c: np.ndarray, into: np.
     spec = network.spec
     neurons = hidden_neurons(network, torch.float64)
     u = network.unit_signals(c)
-    if spec.pairs:  # into each pair's + node, as much out of its - node
-        others = 0.5 * (into[:, 0::2] - into[:, 1::2])
+    if spec.pairs:  # never ideal: nothing is asked of the diodes
+        into_units = np.zeros_like(u)
     else:
-        others = into
+        into_units = into
 
-    def diode_current(which: int, w: np.ndarray, held: np.ndarray) -> np.ndarray:
-        if spec.ideal_diodes:  # whatever KCL asks of it
-            return np.maximum(held, 0.0)
+    def diode_current(which: int, w: np.ndarray, asked: np.ndarray) -> np.ndarray:
+        """The diode's current at branch voltage ``w``: its model's, or (ideal, single-ended
+        nodes only) what KCL ``asked`` of it where it holds its node at the bound."""
+        if spec.ideal_diodes:
+            return np.where(w >= -IDEAL_HOLD, np.maximum(asked, 0.0), 0.0)
         return neurons.diodes[layer - 1][which].current(torch.from_numpy(w))[0].numpy()
 
     if spec.neuron == "relu":
         sign = neurons.relu_signs[layer - 1].numpy()
         w = spec.relu_bias - sign * u
-        i = diode_current(0, w, -sign * others)
+        i = diode_current(0, w, -sign * into_units)
         diodes = np.einsum("nj,nj->n", w, i)
         bias = -spec.relu_bias * i.sum(axis=1)
         to_node = sign * i
     else:
         low, high = spec.clamp_low - u, u - spec.clamp_high
-        i_low, i_high = diode_current(0, low, -others), diode_current(1, high, others)
+        i_low, i_high = (diode_current(0, low, -into_units),
+                         diode_current(1, high, into_units))
         diodes = np.einsum("nj,nj->n", low, i_low) + np.einsum("nj,nj->n", high, i_high)
         bias = (spec.clamp_high * i_high - spec.clamp_low * i_low).sum(axis=1)
         to_node = i_low - i_high

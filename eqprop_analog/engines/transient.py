@@ -1,7 +1,9 @@
-"""The nudged phase in time on ngspice: every free node gets a capacitance C to ground, the
-transient starts at the free operating point, and the nudging currents switch on at t = 0 (a ramp
-of ``rise`` seconds, far shorter than the circuit's fastest time constant). ngspice reports each
-node's voltage and its capacitor's current C dV/dt at its own time points."""
+"""Phases in time on ngspice: every free node gets a capacitance C to ground and the transient
+starts at an operating point. The nudged phase starts at the free state and switches the nudging
+currents on at t = 0; an inference starts at the network's rest with its inputs at 0 V and
+switches the sample's inputs on at t = 0 (each a ramp of ``rise`` seconds, far shorter than the
+circuit's fastest time constant). ngspice reports each node's voltage and its capacitor's current
+C dV/dt at its own time points."""
 
 from __future__ import annotations
 
@@ -47,12 +49,9 @@ def transient_netlist(network: LayeredNetwork, conductances: tuple[np.ndarray, .
                       features: np.ndarray, cost: Cost, targets: np.ndarray, beta: float,
                       capacitance: float, rise: float) -> str:
     """The netlist of one sample's nudged phase (``features`` and ``targets`` of one sample)."""
-    if not (np.isfinite(capacitance) and capacitance > 0):
-        raise ConfigError(f"node capacitance must be > 0 F, got {capacitance!r}")
     free = network.free_nets
     lines = [element_line(e) for e in network.input_elements(features[None])]
-    lines.append("* a capacitance on every free node")
-    lines += [f"{capacitor_name(n)} {n} {GROUND} {number(capacitance)}" for n in free]
+    lines += _capacitors(network, capacitance)
     lines.append(f"* the nudge, switched on at t = 0 over {number(rise)} s")
     lines.append(f"V_NUDGE_ON {SWITCH_NET} {GROUND} PWL(0 0 {number(rise)} 1)")
     strength = f"({number(beta)}*V({SWITCH_NET}))"
@@ -64,6 +63,48 @@ def transient_netlist(network: LayeredNetwork, conductances: tuple[np.ndarray, .
                         stimulus=lines, options=TRANSIENT_OPTIONS, annotate=False)
 
 
+def _capacitors(network: LayeredNetwork, capacitance: float) -> list[str]:
+    if not (np.isfinite(capacitance) and capacitance > 0):
+        raise ConfigError(f"node capacitance must be > 0 F, got {capacitance!r}")
+    return ["* a capacitance on every free node"] + [
+        f"{capacitor_name(n)} {n} {GROUND} {number(capacitance)}" for n in network.free_nets]
+
+
+def _saved(network: LayeredNetwork) -> tuple[str, ...]:
+    """The vectors a transient keeps: each free net's voltage, then its capacitor's current."""
+    free = network.free_nets
+    return tuple(free) + tuple(f"@{capacitor_name(n).lower()}[i]" for n in free)
+
+
+def inference_netlist(network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
+                      features: np.ndarray, capacitance: float, rise: float) -> str:
+    """The netlist of one inference (``features`` of one sample): inputs from 0 V to the
+    sample's over ``rise`` seconds from t = 0, every other source on throughout."""
+    lines = [f"* the inputs, switched on at t = 0 over {number(rise)} s"]
+    for i, (tag, plus, minus) in enumerate(network.input_tags()):
+        volts = network.spec.input_gain * features[i]
+        lines.append(f"V_IN_{tag}P {plus} {GROUND} PWL(0 0 {number(rise)} {number(volts)})")
+        if minus is not None:
+            lines.append(f"E_IN_{tag}N {minus} {GROUND} {plus} {GROUND} -1")
+    lines += _capacitors(network, capacitance)
+    saved = [f"v({n})" for n in network.free_nets] + list(_saved(network)[len(network.free_nets):])
+    lines += [".save " + " ".join(saved[i:i + 16]) for i in range(0, len(saved), 16)]
+    return netlist_text(network, conductances, title="eqprop-analog inference transient",
+                        stimulus=lines, options=TRANSIENT_OPTIONS, annotate=False)
+
+
+def inference_transient(process: NgspiceProcess, network: LayeredNetwork,
+                        conductances: tuple[np.ndarray, ...], features: np.ndarray,
+                        capacitance: float, stop: float, step: float, rise: float,
+                        timeout: float | None = None) -> Transient:
+    """Run one sample's inference to ``stop`` seconds, time steps at most ``step``."""
+    text = inference_netlist(network, network.check_conductances(conductances),
+                             network.check_features(features[None])[0], capacitance, rise)
+    out = process.transient(text, step, stop, _saved(network), timeout=timeout)
+    n = len(network.free_nets)
+    return Transient(out[:, 0], out[:, 1:1 + n], out[:, 1 + n:])
+
+
 def nudged_transient(process: NgspiceProcess, network: LayeredNetwork,
                      conductances: tuple[np.ndarray, ...], features: np.ndarray, cost: Cost,
                      targets: np.ndarray, beta: float, capacitance: float, stop: float,
@@ -72,8 +113,6 @@ def nudged_transient(process: NgspiceProcess, network: LayeredNetwork,
     text = transient_netlist(network, network.check_conductances(conductances),
                              network.check_features(features[None])[0], cost, targets, beta,
                              capacitance, rise)
-    free = network.free_nets
-    vectors = tuple(free) + tuple(f"@{capacitor_name(n).lower()}[i]" for n in free)
-    out = process.transient(text, step, stop, vectors, timeout=timeout)
-    n = len(free)
+    out = process.transient(text, step, stop, _saved(network), timeout=timeout)
+    n = len(network.free_nets)
     return Transient(out[:, 0], out[:, 1:1 + n], out[:, 1 + n:])

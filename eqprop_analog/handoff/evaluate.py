@@ -12,10 +12,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from eqprop_analog.analysis.inference import InferenceProfile
+from eqprop_analog.analysis.settling import Settling, simulate_settling
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.circuit.spice_data import statements
 from eqprop_analog.data import load_dataset
@@ -25,6 +27,7 @@ from eqprop_analog.learning.checkpoint import CHECKPOINT, read_checkpoint
 from eqprop_analog.learning.trainer import EVAL_BATCH
 from eqprop_analog.spice.netlist import netlist_text
 from eqprop_analog.spice.readback import read_conductances, read_weight_map
+from eqprop_analog.spice.worker import NgspiceProcess
 
 MAX_NETLIST_BYTES = 200_000_000
 
@@ -44,6 +47,7 @@ class Evaluation:
     accuracy: float
     loss: float
     inference: dict[str, object]  # InferenceProfile.summary: confusion, voltages, power
+    settling: dict[str, Any] | None = None  # settling_summary of the first samples
 
     @property
     def supplied_power(self) -> float:
@@ -55,7 +59,8 @@ class Evaluation:
     def summary(self) -> dict[str, object]:
         return {"source": self.source, "dataset": self.dataset, **self.engine,
                 "samples": len(self.labels), "accuracy": self.accuracy, "loss": self.loss,
-                "inference": self.inference}
+                "inference": self.inference,
+                **({"settling": self.settling} if self.settling is not None else {})}
 
 
 def _crossbar_device(words: list[str]) -> bool:
@@ -91,19 +96,35 @@ def check_same_circuit(text: str, reference: str, where: str) -> None:
                         "statements of the config's circuit")
 
 
+def settling_summary(settled: list[Settling], capacitance: float) -> dict[str, Any]:
+    """The settling of some samples' inferences, JSON-ready: each sample's, and the mean and
+    the largest settling time (s) and energy (J)."""
+    times, energies = [s.time for s in settled], [s.energy for s in settled]
+    return {"samples": len(settled), "node_capacitance_f": capacitance,
+            "settling_time_s": {"mean": float(np.mean(times)), "max": float(np.max(times))},
+            "energy_j": {"mean": float(np.mean(energies)), "max": float(np.max(energies))},
+            "per_sample": [{"time_s": s.time, "energy_j": s.energy,
+                            "dissipated_j": s.dissipated, "stored_j": s.stored}
+                           for s in settled]}
+
+
 def evaluate(path: str | os.PathLike, *, dataset: str | None = None,
              conductances: str | os.PathLike | None = None, samples: int | None = None,
-             engine: str | None = None) -> Evaluation:
+             engine: str | None = None, settling: int = 0) -> Evaluation:
     """Evaluate the network at ``path`` (a run or export folder, or a netlist in one) on the
     first ``samples`` test samples (all by default) of ``dataset`` (default the run's) with
     ``engine`` (default the run's); ``conductances``: a CSV of element, conductance that
-    replaces the folder's or the netlist's values."""
+    replaces the folder's or the netlist's values. ``settling``: simulate the inference of the
+    first that many of them in time in ngspice, with the config's node capacitance on every free
+    node, for their settling time and energy."""
     # run imports the trainer, slow to import
     from eqprop_analog.run import check_subcircuits_unchanged, written_config
 
     if samples is not None and (not isinstance(samples, int) or isinstance(samples, bool)
                                 or samples < 1):
         raise ConfigError(f"--samples must be an integer >= 1, got {samples!r}")
+    if not isinstance(settling, int) or isinstance(settling, bool) or settling < 0:
+        raise ConfigError(f"--settling must be an integer >= 0, got {settling!r}")
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path} does not exist; give a run folder or a netlist in one")
@@ -121,6 +142,10 @@ def evaluate(path: str | os.PathLike, *, dataset: str | None = None,
             raise ConfigError(f"{path} has no {CHECKPOINT}; give its netlist or --conductances")
         g, source = read_checkpoint(path).conductances, str(path / CHECKPOINT)
     else:
+        if path.suffix == ".scs" or path.name.endswith(".xyce.cir"):
+            raise ConfigError(f"{path}: evaluate reads the ngspice netlist (network.cir); for "
+                              "a Xyce or Spectre netlist give its conductances as a CSV "
+                              "(--conductances FILE.csv, the columns of network.weights.csv)")
         if path.stat().st_size > MAX_NETLIST_BYTES:
             raise DataError(f"netlist {path} is larger than {MAX_NETLIST_BYTES} bytes")
         text = read_user_text(path, "netlist", DataError)
@@ -144,4 +169,14 @@ def evaluate(path: str | os.PathLike, *, dataset: str | None = None,
     cost = config.cost_model()
     loss = float(np.mean(cost.value(out, cost.targets(labels, data.n_classes))))
     accuracy = float(np.mean(out.argmax(axis=1) == labels))
-    return Evaluation(source, data.name, about, labels, out, accuracy, loss, gathered.summary())
+    timed = None
+    if settling:
+        if network.spec.ideal_diodes:
+            raise ConfigError("--settling simulates the circuit in ngspice: ideal diodes have no "
+                              "SPICE model")
+        with NgspiceProcess() as process:
+            timed = settling_summary([
+                simulate_settling(process, network, g, x[k], out[k], config.node_capacitance)
+                for k in range(min(settling, n))], config.node_capacitance)
+    return Evaluation(source, data.name, about, labels, out, accuracy, loss, gathered.summary(),
+                      timed)

@@ -29,12 +29,12 @@ from eqprop_analog.handoff.bench import (
     output_names,
     run_bench,
 )
+from eqprop_analog.handoff.dialects import DIALECTS, EXTENSIONS, bench_in, netlist_in
 from eqprop_analog.handoff.readme import readme_text
 from eqprop_analog.learning.checkpoint import CHECKPOINT, read_checkpoint
 from eqprop_analog.options import toml_value
 from eqprop_analog.spice.netlist import write_netlist
 
-DIALECTS = ("ngspice",)  # Xyce and Spectre: not written yet
 NETLIST, BENCH, EXPECTED, README = "network.cir", "bench.cir", "expected.csv", "README.txt"
 CONFIG = "config.toml"  # the run's own: evaluate reads the folder's netlist with it
 
@@ -65,12 +65,14 @@ def expected_csv(labels: np.ndarray, outputs: np.ndarray, names: list[str]) -> s
 def write_handoff(run_dir: str | os.PathLike, out: str | os.PathLike, *,
                   dialect: str = "ngspice", samples: int = 100, check: bool = True) -> Handoff:
     """Write the hand-off folder ``out`` of the run in ``run_dir`` (its last checkpoint), with
-    ``samples`` test samples in the bench; with ``check``, run the bench in ngspice."""
+    ``samples`` test samples in the bench; with ``check``, run the bench in ngspice. Another
+    ``dialect`` than ngspice adds the netlist and the bench in that dialect (which cannot be
+    run here) to the ngspice files."""
     # run imports the trainer, slow to import
     from eqprop_analog.run import check_subcircuits_unchanged, subcircuit_copy, written_config
 
     if dialect not in DIALECTS:
-        raise ConfigError(f"--dialect {dialect}: this version writes {', '.join(DIALECTS)} only")
+        raise ConfigError(f"--dialect must be one of {', '.join(DIALECTS)}, got {dialect!r}")
     if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
         raise ConfigError(f"--samples must be an integer >= 1, got {samples!r}")
     run_dir, out = Path(run_dir), Path(out)
@@ -87,8 +89,17 @@ def write_handoff(run_dir: str | os.PathLike, out: str | os.PathLike, *,
     if network.spec.ideal_diodes:
         raise ConfigError("the run's ideal diodes have no SPICE model: there is no netlist to "
                           "hand off")
+    layers = "-".join(map(str, network.spec.layers))
+    title = f"eqprop-analog {layers} trained on {data.name}"
     n = min(samples, len(data.x_test))
     x, labels = data.x_test[:n], data.y_test[:n]
+    translated: dict[str, str] = {}
+    if dialect != "ngspice":  # written first: a refusal leaves nothing behind
+        translated = {f"network{EXTENSIONS[dialect]}": netlist_in(dialect, network, conductances,
+                                                                  title),
+                      f"bench{EXTENSIONS[dialect]}": bench_in(
+                          dialect, network, conductances, x,
+                          f"{title}: test bench of {n} test samples")}
     engine = config.engine_for(precise=True)  # the reference: far below the bench's 1e-6 V
     try:
         expected = network.readout(engine.solve(network, conductances, x).phase(0.0))
@@ -96,10 +107,10 @@ def write_handoff(run_dir: str | os.PathLike, out: str | os.PathLike, *,
     finally:
         engine.close()
     out.mkdir(parents=True, exist_ok=True)
-    for stale in (README, OUTPUTS_FILE):  # an earlier export's, which would not describe this one
+    # an earlier export's, which would not describe this one
+    for stale in (README, OUTPUTS_FILE, *(f"{stem}{EXTENSIONS[d]}" for d in DIALECTS
+                                           if d != "ngspice" for stem in ("network", "bench"))):
         (out / stale).unlink(missing_ok=True)
-    layers = "-".join(map(str, network.spec.layers))
-    title = f"eqprop-analog {layers} trained on {data.name}"
     _, weights = write_netlist(out / NETLIST, network, conductances, title=title)
     copies = [subcircuit_copy(model) for model in network.spec.user_subcircuits]
     text = config_to_toml(config)
@@ -115,6 +126,8 @@ def write_handoff(run_dir: str | os.PathLike, out: str | os.PathLike, *,
                                               f"{title}: test bench of {n} test samples"))
     atomic_write_text(out / EXPECTED, expected_csv(labels, expected,
                                                    output_names(network.spec.n_outputs)))
+    for name, content in translated.items():
+        atomic_write_text(out / name, content)
     bench_check, missing = None, None
     if not check:
         missing = "the export was asked not to run it (--no-check)"
@@ -125,6 +138,6 @@ def write_handoff(run_dir: str | os.PathLike, out: str | os.PathLike, *,
         bench_check = BenchCheck(banner, float(np.abs(measured - expected).max()),
                                  bool(np.array_equal(measured.argmax(1), expected.argmax(1))))
     atomic_write_text(out / README, readme_text(network, data.name, n, about, bench_check,
-                                                missing))
-    files = (NETLIST, weights.name, BENCH, EXPECTED, CONFIG, *copies, README)
+                                                missing, dialect))
+    files = (NETLIST, weights.name, BENCH, EXPECTED, CONFIG, *copies, *translated, README)
     return Handoff(out, files, n, bench_check, missing)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from eqprop_analog.circuit.layered import RAIL_N, RAIL_P, LayeredNetwork
 from eqprop_analog.handoff.bench import OUTPUTS_FILE, BenchCheck, output_names
+from eqprop_analog.handoff.dialects import EXTENSIONS, SAMPLES, XYCE_OUTPUTS
 from eqprop_analog.spice.netlist import number
 
 
@@ -11,11 +14,48 @@ def _nets(nets: tuple[str, ...]) -> str:
     return nets[0] if len(nets) == 1 else f"{nets[0]} ... {nets[-1]} ({len(nets)} nets)"
 
 
+def _dialect_section(network: LayeredNetwork, dialect: str) -> str:
+    """What the README says of the files in Xyce's or Spectre's dialect."""
+    if dialect == "ngspice":
+        return ""
+    netlist, bench = f"network{EXTENSIONS[dialect]}", f"bench{EXTENSIONS[dialect]}"
+    names = output_names(network.spec.n_outputs)
+    if dialect == "xyce":
+        files = (f"  {netlist:<21}the circuit in Xyce's dialect, inputs at DC 0 V\n"
+                 f"  {bench:<21}the bench: each input source at a .GLOBAL_PARAM, the samples\n"
+                 f"                       one .DATA table ({SAMPLES}) swept by .DC DATA={SAMPLES};\n"
+                 f"                       .PRINT writes {XYCE_OUTPUTS}, one row per sample; its\n"
+                 f"                       output columns, in order, are {names[0]} ... {names[-1]}\n"
+                 f"  Run: Xyce {bench}\n")
+        checked = ("PySpice 1.5's SPICE parser, which recovered every element, node and value "
+                   "of the netlist (instance parameters after the first read from the "
+                   "statements); the bench's table by the tests' own reader")
+    else:
+        files = (f"  {netlist:<21}the circuit in Spectre's dialect (simulator lang=spectre),\n"
+                 "                       inputs at DC 0 V\n"
+                 f"  {bench:<21}the bench: each input source at a parameter, the samples one\n"
+                 f"                       paramset ({SAMPLES}) swept around a dc analysis; the output\n"
+                 "                       nets are saved (y<k> as below: out_<k>, or the difference\n"
+                 "                       of the pair out_<k>p, out_<k>n)\n"
+                 f"  Run: spectre {bench}\n")
+        checked = ("eda-netlist-parser 0.1.2, which recovered every device, diode and amplifier "
+                   "of the netlist (it skips source statements), and a reader of Spectre's "
+                   "instance grammar, which recovered every statement and the bench's paramset")
+    checked = textwrap.fill(f"Checked in eqprop-analog's tests by {checked}.", width=94,
+                            initial_indent="  ", subsequent_indent="  ")
+    return f"""
+In {dialect.capitalize()}'s dialect (written from its reference manual's syntax; NOT RUN: no
+{dialect.capitalize()} was at hand, so only the ngspice bench above can be run here)
+{files}{checked}
+  Numbers carry no scale suffix: Spectre reads M as mega where SPICE reads milli (MEG is mega).
+"""
+
+
 def readme_text(network: LayeredNetwork, dataset: str, samples: int, engine: dict[str, object],
-                check: BenchCheck | None, missing: str | None) -> str:
+                check: BenchCheck | None, missing: str | None, dialect: str = "ngspice") -> str:
     """The README of a hand-off folder of ``network`` trained on ``dataset``; ``engine``: the
     training engine's name and description; ``check``: the bench run at export (or why not,
-    ``missing``)."""
+    ``missing``); ``dialect``: the other simulator's files the folder holds, if any."""
     spec = network.spec
     plus, minus = network.input_nets
     names = output_names(spec.n_outputs)
@@ -77,7 +117,7 @@ Running the bench
   and each output (V). The predicted class of a sample is the output with the largest value
   (y<k> is class k).
   {verdict}
-
+{_dialect_section(network, dialect)}
 Nets and units (all voltages to ground, net 0)
 {inputs}
   bias rails   {RAIL_P} = +{number(spec.bias_rail)} V, {RAIL_N} = -{number(spec.bias_rail)} V

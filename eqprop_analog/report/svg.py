@@ -143,6 +143,9 @@ def line_chart(name: str, series: Mapping[str, tuple[Sequence[float], Sequence[f
     chart.y_axis(y_axis, ylabel)
     for k, (label, (sx, sy)) in enumerate(series.items()):
         colour = (BLUE, ORANGE, RED, GREY)[k % 4]
+        shown = [(x, y) for x, y in zip(sx, sy) if math.isfinite(x) and math.isfinite(y)
+                 and (y > 0 or not log_y)]  # a diverged epoch's cost has no point
+        sx, sy = [x for x, _ in shown], [y for _, y in shown]
         points = " ".join(f"{x_axis(x):.1f},{y_axis(y):.1f}" for x, y in zip(sx, sy))
         chart.parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" '
                            'stroke-width="2"/>')
@@ -182,8 +185,8 @@ def horizontal_bars(name: str, labels: Sequence[str], starts: Sequence[float],
     chart.x_axis(x_axis, xlabel)
     centres = chart.categories(labels)
     for k, (y, a, b) in enumerate(zip(centres, starts, ends)):
-        if log_x and b <= 0:
-            continue  # nothing to draw on a log axis
+        if not (math.isfinite(a) and math.isfinite(b)) or (log_x and b <= 0):
+            continue  # nothing to draw
         x0, x1 = sorted((x_axis(a), x_axis(b)))
         colour = colours[k] if colours else BLUE
         chart.parts.append(f'<rect x="{x0:.1f}" y="{y - 8:.1f}" width="{max(x1 - x0, 1.0):.1f}" '

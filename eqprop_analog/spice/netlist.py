@@ -22,6 +22,7 @@ from eqprop_analog.circuit.layered import Element, LayeredNetwork
 from eqprop_analog.circuit.topology import check_topology, element_nets
 from eqprop_analog.errors import ConfigError
 from eqprop_analog.files import atomic_write_text
+from eqprop_analog.spice.scales import write_number
 
 LIBRARY_PACKAGE = "eqprop_analog.circuits"  # circuits/ in the source tree, shipped in the wheel
 LIBRARY_FILES = {"diode": "neuron_diode.lib", "amplifier": "bidirectional_amplifier.lib",
@@ -33,9 +34,7 @@ def library_text(name: str) -> str:
     return resources.files(LIBRARY_PACKAGE).joinpath(LIBRARY_FILES[name]).read_text().rstrip("\n")
 
 
-def number(value: float) -> str:
-    """Shortest text that parses back to exactly ``value``."""
-    return repr(float(value))
+number = write_number  # the one way a netlist writes a number: shortest exact text, no suffix
 
 
 def resistance_text(conductance: float) -> str:

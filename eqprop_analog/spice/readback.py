@@ -16,6 +16,7 @@ from eqprop_analog.circuit.topology import ElementNets, check_topology
 from eqprop_analog.errors import ConfigError, DataError
 from eqprop_analog.files import read_user_csv
 from eqprop_analog.spice.netlist import resistance_text
+from eqprop_analog.spice.scales import read_number
 
 # nets of each element letter, after its name (X: up to its subcircuit, F and H: then a source)
 _NET_COUNT = {"R": 2, "C": 2, "L": 2, "D": 2, "V": 2, "I": 2, "B": 2, "F": 2, "H": 2, "E": 4,
@@ -69,10 +70,12 @@ def read_conductances(text: str, network: LayeredNetwork) -> tuple[np.ndarray, .
             try:
                 if exact is not None and resistance_text(float(exact)) != parts[3]:
                     exact = None  # the resistance was changed: the comment is stale
-                values[parts[0].upper()] = float(exact) if exact else 1.0 / float(parts[3])
+                values[parts[0].upper()] = (float(exact) if exact
+                                            else 1.0 / read_number(parts[3], "spice"))
             except (ValueError, ZeroDivisionError):
                 raise ConfigError(f"cannot read the conductance of {parts[0]} from {line.strip()!r}; "
-                                  "write resistances as plain numbers of ohms") from None
+                                  "write resistances as numbers of ohms (SPICE scale suffixes "
+                                  "allowed: 12.5k, 1meg)") from None
     out = []
     for names in network.resistor_names:
         missing = [n for n in names.flat if n not in values]

@@ -1,0 +1,92 @@
+"""An inference in time: its settling time against a hand-solved RC circuit, its energy balance
+against ngspice's own capacitor currents, and ``evaluate --settling``."""
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eqprop_analog.analysis.settling import settling, simulate_settling, time_constant
+from eqprop_analog.circuit.layered import LayeredNetwork
+from eqprop_analog.circuit.spec import CircuitSpec
+from eqprop_analog.cli import main
+from eqprop_analog.config import load_config
+from eqprop_analog.engines.transient import inference_transient
+from eqprop_analog.errors import SolverError
+from eqprop_analog.run import train
+from eqprop_analog.spice.worker import NgspiceProcess
+
+pytestmark = pytest.mark.ngspice
+CONFIGS = Path(__file__).resolve().parents[1] / "examples" / "configs"
+C = 1e-10
+
+
+@pytest.fixture(scope="module")
+def process():
+    with NgspiceProcess() as p:
+        yield p
+
+
+def test_a_single_node_settles_as_its_rc_circuit_does(process):
+    """One input, one output: from rest (inputs at 0 V, the rails on) the node moves from
+    V0 to Vinf as Vinf + (V0 - Vinf) exp(-t G / C), so it is within 1 % of |Vinf| after
+    (C / G) ln(|Vinf - V0| / (0.01 |Vinf|))."""
+    network = LayeredNetwork(CircuitSpec((1, 1)))
+    g = network.initial_conductances(np.random.default_rng(2))
+    x = np.array([0.8])
+    column = g[0][:, 0]
+    rows = np.concatenate([network.input_voltages(x[None])[0], [1.0, -1.0]])
+    total = column.sum()
+    v0, vinf = column[2:] @ [1.0, -1.0] / total, column @ rows / total
+    expected = C / total * np.log(abs(vinf - v0) / (0.01 * abs(vinf)))
+    result = simulate_settling(process, network, g, x, np.array([vinf]), C)
+    assert result.time == pytest.approx(expected, rel=5e-3)
+
+
+def test_the_energy_drawn_is_what_is_dissipated_plus_what_the_capacitors_store(process):
+    network = LayeredNetwork(CircuitSpec((4, 6, 3), amplifier_gain=2.0))
+    g = network.initial_conductances(np.random.default_rng(3))
+    x = np.random.default_rng(4).uniform(0.2, 1, 4)
+    tau = time_constant(network, g, C)
+    transient = inference_transient(process, network, g, x, C, 30 * tau, tau / 200, tau / 1000)
+    final = network.readout(transient.voltages[-1:])[0]
+    result = settling(network, g, x, transient, final, C)
+    assert result.energy > 0 and result.dissipated > 0  # stored: either sign, from rest
+    assert result.energy == pytest.approx(result.dissipated + result.stored, rel=1e-6)
+    # the stored energy again from ngspice's own capacitor currents: the integral of V C dV/dt
+    end = np.searchsorted(transient.times, result.time) + 1
+    t, v, i = (transient.times[:end], transient.voltages[:end],
+               transient.capacitor_currents[:end])
+    power = np.sum(v * i, axis=1)
+    from_ngspice = float(np.sum(0.5 * (power[1:] + power[:-1]) * np.diff(t)))
+    assert from_ngspice == pytest.approx(result.stored, rel=1e-3)
+
+
+def test_a_transient_too_short_to_settle_is_refused(process):
+    network = LayeredNetwork(CircuitSpec((1, 1)))
+    g = network.initial_conductances(np.random.default_rng(2))
+    x = np.array([0.8])
+    tau = time_constant(network, g, C)
+    transient = inference_transient(process, network, g, x, C, tau, tau / 50, tau / 1000)
+    final = np.array([network.readout(transient.voltages[-1:])[0, 0] * 2])
+    with pytest.raises(SolverError, match="had not settled"):
+        settling(network, g, x, transient, final, C)
+
+
+def test_evaluate_settling_reports_time_and_energy(tmp_path, capsys):
+    run = tmp_path / "run"
+    train(replace(load_config(CONFIGS / "iris.toml"), epochs=1, engine="native"), run,
+          log=lambda *_: None)
+    assert main(["evaluate", str(run), "--samples", "5", "--settling", "2", "--json"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    timed = json.loads(out[-1])["settling"]
+    assert timed["samples"] == 2 and timed["node_capacitance_f"] == 1e-10
+    assert 0 < timed["settling_time_s"]["mean"] <= timed["settling_time_s"]["max"] < 1e-3
+    for sample in timed["per_sample"]:
+        assert sample["energy_j"] == pytest.approx(sample["dissipated_j"] + sample["stored_j"],
+                                                   rel=1e-6)
+    assert any(line.startswith("settling to 1 % in") for line in out)
+    with pytest.raises(SystemExit):
+        main(["evaluate", str(run), "--settling", "-1"])
