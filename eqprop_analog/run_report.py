@@ -84,13 +84,16 @@ def run_folder(run_dir: str | os.PathLike) -> Path:
     return run_dir
 
 
-def current_profile(run_dir: str | os.PathLike) -> dict | None:
+def current_profile(run_dir: str | os.PathLike, epoch: int | None = None) -> dict | None:
     """The inference profile in the run's summary, checked, where it describes the run's last
-    checkpoint; None for a run from before summaries held one, a run stopped before its summary
-    was written, and a run resumed since (its summary is then an earlier epoch's)."""
+    checkpoint (of ``epoch``, read from it if not given); None for a run from before summaries
+    held one, a run stopped before its summary was written, and a run resumed since (its
+    summary is then an earlier epoch's)."""
     run_dir = run_folder(run_dir)
     summary = run_summary(run_dir)
-    if "inference" not in summary or summary.get("epochs") != read_checkpoint(run_dir).epoch:
+    if epoch is None:
+        epoch = read_checkpoint(run_dir).epoch
+    if "inference" not in summary or summary.get("epochs") != epoch:
         return None
     return checked_profile(summary["inference"], str(run_dir / "summary.json"))
 
@@ -127,12 +130,12 @@ def _checks(run_dir: Path, history: list[dict]) -> str:
 
 def report_html(run_dir: str | os.PathLike, evaluated: dict | None = None) -> str:
     """The report of the run in ``run_dir`` as HTML text. Where its summary lacks the inference
-    profile (:func:`lacks_profile`), ``evaluated`` gives it: the ``inference`` profile and the
-    engine's entries, as the summary would hold them."""
+    profile of its last checkpoint (:func:`current_profile`), ``evaluated`` gives it: the
+    ``inference`` profile and the engine's entries, as the summary would hold them."""
     run_dir = run_folder(run_dir)
     checkpoint = read_checkpoint(run_dir)
     options = read_toml(run_dir / "config.toml", "the run's config")
-    summary, inference = run_summary(run_dir), current_profile(run_dir)
+    summary, inference = run_summary(run_dir), current_profile(run_dir, checkpoint.epoch)
     about = summary
     if inference is None:
         if evaluated is None:

@@ -25,8 +25,7 @@ def _largest_drop(network: LayeredNetwork, layer: int, x: np.ndarray, free: np.n
     meets every column, so it is the widest gap between a row and a column voltage (without
     wire resistance; with it, the crossing points' own voltages)."""
     if network.spec.wire_resistance:
-        rows, cols = network.crossing_voltages(layer, free)
-        return float(np.abs(rows - cols).max())
+        return float(np.abs(network.device_drops(layer, x, free)).max())
     rows = network.row_voltages(layer, x, free)
     cols = network.column_voltages(layer, free)
     return float(max((rows.max(axis=1) - cols.min(axis=1)).max(),

@@ -12,6 +12,7 @@ minus the power they take, -d/dt of their stored energy (1/2) C sum V^2.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -86,3 +87,15 @@ def simulate_settling(process: NgspiceProcess, network: LayeredNetwork,
             if attempt == 3:
                 raise
     raise AssertionError("unreachable")
+
+
+def settling_summary(settled: list[Settling], capacitance: float) -> dict[str, Any]:
+    """The settling of some samples' inferences, JSON-ready: each sample's, and the mean and
+    the largest settling time (s) and energy (J)."""
+    times, energies = [s.time for s in settled], [s.energy for s in settled]
+    return {"samples": len(settled), "node_capacitance_f": capacitance,
+            "settling_time_s": {"mean": float(np.mean(times)), "max": float(np.max(times))},
+            "energy_j": {"mean": float(np.mean(energies)), "max": float(np.max(energies))},
+            "per_sample": [{"time_s": s.time, "energy_j": s.energy,
+                            "dissipated_j": s.dissipated, "stored_j": s.stored}
+                           for s in settled]}

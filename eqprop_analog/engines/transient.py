@@ -49,7 +49,6 @@ def transient_netlist(network: LayeredNetwork, conductances: tuple[np.ndarray, .
                       features: np.ndarray, cost: Cost, targets: np.ndarray, beta: float,
                       capacitance: float, rise: float) -> str:
     """The netlist of one sample's nudged phase (``features`` and ``targets`` of one sample)."""
-    free = network.free_nets
     lines = [element_line(e) for e in network.input_elements(features[None])]
     lines += _capacitors(network, capacitance)
     lines.append(f"* the nudge, switched on at t = 0 over {number(rise)} s")
@@ -57,8 +56,7 @@ def transient_netlist(network: LayeredNetwork, conductances: tuple[np.ndarray, .
     strength = f"({number(beta)}*V({SWITCH_NET}))"
     lines += nudge_sources(network, cost.current_expressions(
         output_signals(network), [number(y) for y in targets], strength))
-    saved = [f"v({n})" for n in free] + [f"@{capacitor_name(n).lower()}[i]" for n in free]
-    lines += [".save " + " ".join(saved[i:i + 16]) for i in range(0, len(saved), 16)]
+    lines += _save_lines(network)
     return netlist_text(network, conductances, title="eqprop-analog nudged transient",
                         stimulus=lines, options=TRANSIENT_OPTIONS, annotate=False)
 
@@ -76,6 +74,12 @@ def _saved(network: LayeredNetwork) -> tuple[str, ...]:
     return tuple(free) + tuple(f"@{capacitor_name(n).lower()}[i]" for n in free)
 
 
+def _save_lines(network: LayeredNetwork) -> list[str]:
+    """The ``.save`` cards of :func:`_saved`'s vectors, 16 to a line."""
+    saved = [f"v({n})" for n in network.free_nets] + list(_saved(network)[len(network.free_nets):])
+    return [".save " + " ".join(saved[i:i + 16]) for i in range(0, len(saved), 16)]
+
+
 def inference_netlist(network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
                       features: np.ndarray, capacitance: float, rise: float) -> str:
     """The netlist of one inference (``features`` of one sample): inputs from 0 V to the
@@ -87,8 +91,7 @@ def inference_netlist(network: LayeredNetwork, conductances: tuple[np.ndarray, .
         if minus is not None:
             lines.append(f"E_IN_{tag}N {minus} {GROUND} {plus} {GROUND} -1")
     lines += _capacitors(network, capacitance)
-    saved = [f"v({n})" for n in network.free_nets] + list(_saved(network)[len(network.free_nets):])
-    lines += [".save " + " ".join(saved[i:i + 16]) for i in range(0, len(saved), 16)]
+    lines += _save_lines(network)
     return netlist_text(network, conductances, title="eqprop-analog inference transient",
                         stimulus=lines, options=TRANSIENT_OPTIONS, annotate=False)
 

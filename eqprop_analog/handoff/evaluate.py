@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from eqprop_analog.analysis.inference import InferenceProfile
-from eqprop_analog.analysis.settling import Settling, simulate_settling
+from eqprop_analog.analysis.settling import settling_summary, simulate_settling
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.circuit.spice_data import statements
 from eqprop_analog.data import load_dataset
@@ -94,18 +94,6 @@ def check_same_circuit(text: str, reference: str, where: str) -> None:
         raise DataError(f"{where} line {extra[0]}: a statement the config's circuit does not "
                         "have" if extra else f"{where} lacks {len(ours) - len(theirs)} "
                         "statements of the config's circuit")
-
-
-def settling_summary(settled: list[Settling], capacitance: float) -> dict[str, Any]:
-    """The settling of some samples' inferences, JSON-ready: each sample's, and the mean and
-    the largest settling time (s) and energy (J)."""
-    times, energies = [s.time for s in settled], [s.energy for s in settled]
-    return {"samples": len(settled), "node_capacitance_f": capacitance,
-            "settling_time_s": {"mean": float(np.mean(times)), "max": float(np.max(times))},
-            "energy_j": {"mean": float(np.mean(energies)), "max": float(np.max(energies))},
-            "per_sample": [{"time_s": s.time, "energy_j": s.energy,
-                            "dissipated_j": s.dissipated, "stored_j": s.stored}
-                           for s in settled]}
 
 
 def evaluate(path: str | os.PathLike, *, dataset: str | None = None,
