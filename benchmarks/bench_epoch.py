@@ -1,12 +1,13 @@
 """CPU seconds of one training epoch of Fashion-MNIST on 1568-100-10 at batch 4 (native engine).
 
-    python benchmarks/bench_epoch.py [--samples N] [--ideal-diodes]
+    python benchmarks/bench_epoch.py [--samples N] [--ideal-diodes] [--no-step-energy]
 
 The setting of issue 3's speed target (the fast deep-resistive-network code: 60,000 samples,
 batch 4, centered (symmetric) EP, 1568-100-10): the package's own trainer, symmetric EP,
 cross-entropy, the default circuit (relu diodes, amplifiers of gain 4). Times the training pass
 alone, no evaluation, with ``time.process_time``; prints the Newton iterations (or coordinate-descent
-sweeps) of the free and of the nudged phases, averaged over the mini-batches.
+sweeps) of the free and of the nudged phases, averaged over the mini-batches. The trainer records
+each step's energy unless ``--no-step-energy`` (``step_energy = false``).
 """
 
 from __future__ import annotations
@@ -43,10 +44,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=60_000, help="training samples to run")
     parser.add_argument("--ideal-diodes", action="store_true")
+    parser.add_argument("--no-step-energy", action="store_true")
     args = parser.parse_args()
     circuit = {"ideal_diodes": True, "relu_bias": 0.0} if args.ideal_diodes else {}
     config = RunConfig(hidden=(100,), dataset="fashion-mnist", batch_size=4, engine="native",
-                       **circuit)
+                       step_energy=not args.no_step_energy, **circuit)
     data = load_dataset("fashion-mnist")
     data = replace(data, x_train=data.x_train[:args.samples], y_train=data.y_train[:args.samples])
     engine = CountingEngine()
@@ -58,7 +60,9 @@ def main() -> None:
     seconds = time.process_time() - start
     free, nudged = (engine.counts[i] / engine.solves for i in (0, 1))
     kind = "ideal diodes" if args.ideal_diodes else "Shockley diodes"
-    print(f"1568-100-10, {kind}, batch 4, {len(data.x_train)} samples: {seconds:.1f} s CPU "
+    energy = "without" if args.no_step_energy else "with"
+    print(f"1568-100-10, {kind}, batch 4, {energy} step energy, {len(data.x_train)} samples: "
+          f"{seconds:.1f} s CPU "
           f"({seconds / len(data.x_train) * 60_000:.1f} s per 60,000); iterations per phase: "
           f"free {free:.2f}, nudged {nudged:.2f}")
 

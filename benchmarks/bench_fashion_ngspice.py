@@ -61,7 +61,7 @@ def train_one(config: RunConfig, data, run_dir: Path) -> dict:
             np.random.default_rng(config.seed), config.init_low, config.init_high)
         trainer.device.prepare(conductances, config.seed)
         wall, cpu = time.perf_counter(), cpu_seconds()
-        conductances, skipped = trainer.train_epoch(conductances, 1)
+        conductances, skipped, _ = trainer.train_epoch(conductances, 1)
         about = engine.describe(trainer.network)
     finally:
         engine.close()

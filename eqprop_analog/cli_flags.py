@@ -67,9 +67,9 @@ def add_option_flags(parser: argparse.ArgumentParser, names: Iterable[str]) -> N
         if spec.section not in groups:
             groups[spec.section] = parser.add_argument_group(f"[{spec.section}] options")
         group = groups[spec.section]
-        if spec.kind is bool:
-            group.add_argument(spec.flag, dest=name, action="store_true", default=None,
-                               help=spec.help_text())
+        if spec.kind is bool:  # --name sets it, --no-name clears it (over a config file's)
+            group.add_argument(spec.flag, dest=name, action=argparse.BooleanOptionalAction,
+                               default=None, help=spec.help_text())
         else:
             group.add_argument(spec.flag, dest=name, metavar=spec.metavar_text(),
                                help=spec.help_text())

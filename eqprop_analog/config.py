@@ -115,6 +115,11 @@ class RunConfig:
     node_capacitance: float = option("circuit", float, 1e-10, "capacitance of every free node to "
                                      "ground, for transient analyses (verify rbp)", unit="F",
                                      low=0, low_open=True, high=1.0)
+    phase_time: float = option("circuit", float, 1e-6, "how long each phase of a training step "
+                               "(free, each nudged) holds the circuit: a phase's energy is its "
+                               "static power times this (the default is about the settling time "
+                               "of the default node capacitance at digits size)", unit="s", low=0,
+                               low_open=True, high=1e3)
     differential_outputs: bool = option("circuit", bool, False,
                                         "read each output as a pair of nodes")
     ideal_diodes: bool = option("circuit", bool, False, "ideal diodes (native engine only; set "
@@ -156,6 +161,15 @@ class RunConfig:
         none="drawn in [init_low, init_high]", metavar="FILE.csv")
     test_fraction: float = option("training", float, 0.2, "share of the samples held out for "
                                   "testing", low=0, high=1, low_open=True, high_open=True)
+    step_energy: bool = option(
+        "training", bool, True, "record the energy of every training step (its free and nudged "
+        "phases, its programming) in metrics.csv and summary.json; false saves what it costs, "
+        "about a quarter of a native epoch at 1568-100-10 and batch 4")
+    settling_samples: int = option(
+        "training", int, 0, "test samples whose inference a finished run simulates in time in "
+        "ngspice (node_capacitance on every free node), for the settling time and energy of an "
+        "inference in summary.json and the report; about 5 s each at digits size", low=0,
+        high=100_000)
     data_dir: str | None = option("training", str, None, "folder of the MNIST IDX files (dataset "
                                   "mnist; fashion-mnist optional)", none="the dataset's own "
                                   "location", metavar="DIR")
@@ -201,6 +215,10 @@ class RunConfig:
                           "largest)", low=0, low_open=True, high=1)
     rprop_eta: float = option("device", float, 1.01, "rprop: growth of the pulse width while the "
                               "sign holds", low=1, high=10.0)
+    pulse_energy: float = option("device", float, 1e-9, "memristor: energy of a programming "
+                                 "pulse of width dt_max, in proportion for other widths (the "
+                                 "default gives a pulse of the default width 1 pJ)", unit="J",
+                                 low=0, high=1.0)
     nonlinearity: float = option("device", float, 0.0, "memristor nonlinearity beta, for "
                                  "potentiation and depression alike (0: linear)", low=0,
                                  high=100.0)
@@ -234,6 +252,9 @@ class RunConfig:
         if self.check_engine == self.engine:
             raise ConfigError(f"check_engine {self.check_engine} is the training engine itself: "
                               "check against the other one, or set check_engine = \"none\"")
+        if self.settling_samples and self.ideal_diodes:
+            raise ConfigError("settling_samples simulates the circuit in ngspice: ideal diodes "
+                              "have no SPICE model; set settling_samples = 0")
         if self.check_engine == "ngspice" and self.ideal_diodes:
             raise ConfigError("check_engine ngspice: ideal diodes have no SPICE model; check "
                               "a Shockley diode circuit (ideal_diodes = false)")
@@ -288,7 +309,7 @@ class RunConfig:
             device = MemristorDevice(
                 PulseResponse(self.g_min, self.g_max, self.nonlinearity, self.nonlinearity),
                 Variability(self.eps_inter, self.eps_intra), self.scheme, self.pulse,
-                self.rprop_eta)
+                self.rprop_eta, self.pulse_energy)
         if self.read_noise or self.stuck or self.read_noise_floor:
             device = FaultyDevice(device, self.read_noise, self.stuck, self.read_noise_floor)
         return device
@@ -303,9 +324,11 @@ class RunConfig:
         return LearningRates(rates, self.lr_decay)
 
     def training_options(self) -> TrainingOptions:
-        """Epochs, batch size, learning-rate schedule, seed, nudging and initial conductances."""
+        """Epochs, batch size, learning-rate schedule, seed, nudging, initial conductances and
+        the time each phase holds the circuit."""
         return TrainingOptions(self.learning_rates(), self.epochs, self.batch_size, self.seed,
-                               self.nudging, (self.init_low, self.init_high))
+                               self.nudging, (self.init_low, self.init_high),
+                               phase_time=self.phase_time, step_energy=self.step_energy)
 
     def cost_model(self) -> Cost:
         """The cost of the outputs, with its softmax gain or target voltages."""

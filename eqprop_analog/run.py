@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from eqprop_analog.analysis.inference import profile
+from eqprop_analog.analysis.settling import simulated_settling
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.circuit.size import BYTES_PER_CONDUCTANCE, check_fits
 from eqprop_analog.circuit.spec import CircuitSpec
@@ -40,7 +41,8 @@ RESUME_OPTIONS = ("epochs", "spice_timeout", "spice_workers", "matrix_solver", "
 # options added after runs' config.toml files were first written: missing there, they default
 ADDED_SINCE = ("spice_timeout", "amplifier_backward_ratio", "node_capacitance", "spice_workers",
                "matrix_solver", "check_engine", "check_every", "check_tolerance", "neuron_model",
-               "amplifier_model", "input_crossbar", "init_from")
+               "amplifier_model", "input_crossbar", "init_from", "phase_time", "pulse_energy",
+               "step_energy", "settling_samples")
 
 
 def build_trainer(config: RunConfig, data: Dataset, engine: Engine, run_dir: str | Path, *,
@@ -107,8 +109,12 @@ def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
                f"{'epoch' if check.every == 1 else f'{check.every} epochs'}"
                if check is not None else ""))
         result = trainer.fit(resume=resume)
-        summary = export_run(trainer, result, {"inference": test_set_profile(
-            trainer, result.conductances)})
+        extra = {"inference": test_set_profile(trainer, result.conductances)}
+        settled = test_set_settling(trainer, result.conductances, config.settling_samples,
+                                    config.node_capacitance, log)
+        if settled is not None:
+            extra["settling"] = settled
+        summary = export_run(trainer, result, extra)
         try:
             write_report(run_dir)
         except (EqpropError, OSError) as exc:  # the run is finished and saved: say so, go on
@@ -131,6 +137,25 @@ def test_set_profile(trainer: Trainer, conductances: tuple[np.ndarray, ...]) -> 
                                    f"inference profile batch {s // EVAL_BATCH}"))
                for s in range(0, len(x), EVAL_BATCH))
     return profile(trainer.network, conductances, trainer.data.n_classes, batches)
+
+
+def test_set_settling(trainer: Trainer, conductances: tuple[np.ndarray, ...], samples: int,
+                      capacitance: float, log: Callable[[str], object]) -> dict | None:
+    """The settling time and energy of the first ``samples`` test samples' inferences, simulated
+    in time in ngspice with ``capacitance`` on every free node; None where none is asked for, or
+    where the simulation fails (said in the log: the trained run is kept all the same)."""
+    if not samples:
+        return None
+    x = trainer.data.x_test[:samples]
+    log(f"simulating the inference of {len(x)} test sample{'s' * (len(x) > 1)} in time")
+    try:
+        final = trainer.network.readout(trainer.free_state(conductances, x,
+                                                           "settling's final states"))
+        return simulated_settling(trainer.network, conductances, x, final, capacitance)
+    except EqpropError as exc:  # ngspice failed, or is missing
+        log(f"the settling simulation failed ({exc}); eqprop-analog evaluate "
+            f"{trainer.run_dir} --settling {samples} tries it again")
+        return None
 
 
 def subcircuit_copy(model: UserSubcircuit) -> str:

@@ -2,8 +2,9 @@
 HTML file (its figures inline SVG, no script, nothing fetched), for the researcher and the
 hardware engineer alike.
 
-It shows the training curves, the conductances of each crossbar, the voltage ranges of each
-layer (to size diodes and amplifiers), the static power of one inference group by group, the
+It shows the training curves, the energy of a training step, the conductances of each crossbar,
+the voltage ranges of each layer (to size diodes and amplifiers), the static power of one
+inference group by group and, where the run simulated it, its settling time and energy, the
 confusion matrix, the circuit, training, engine and device options, the engine and its version,
 and the engine check and any ``verify.json`` results kept in the run folder.
 """
@@ -18,6 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from eqprop_analog.analysis.inference import checked_profile
+from eqprop_analog.analysis.settling import checked_settling
+from eqprop_analog.analysis.step_energy import STEP_KEYS
 from eqprop_analog.config import read_toml
 from eqprop_analog.errors import ConfigError, DataError, EqpropError
 from eqprop_analog.files import atomic_write_text, read_user_text
@@ -26,6 +29,7 @@ from eqprop_analog.report.run_figures import (
     conductance_histograms,
     confusion_matrix,
     power_bars,
+    step_energy_curves,
     training_curves,
     voltage_ranges,
 )
@@ -109,6 +113,48 @@ def _conductance_rows(conductances: tuple[np.ndarray, ...], g_min: float, g_max:
     return rows
 
 
+def _step_energy(history: list[dict], options: dict, summary: dict) -> str:
+    """The energy of a training step per epoch, its last epoch's and the run's totals."""
+    curves = step_energy_curves(history, {k.replace("_", " "): v for k, v in STEP_KEYS.items()})
+    if curves is None:
+        return ("<p>This run's metrics hold no energy per step: it was trained with step_energy "
+                "= false, or before runs recorded it.</p>")
+    phase_time = options.get("circuit", {}).get("phase_time", 1e-6)
+    last = history[-1]
+    totals = summary.get("training_energy", {}).get("total_j", {}) \
+        if isinstance(summary.get("training_energy"), dict) else {}
+    rows = [[name.replace("_", " "), last.get(key, "-"),
+             totals.get(name, "-") if isinstance(totals, dict) else "-"]
+            for name, key in STEP_KEYS.items() if any(key in h for h in history)]
+    return ("<p class=note>Per training step (one mini-batch): every sample held in each phase "
+            f"(free, each nudged) for phase_time = {html.escape(str(phase_time))} s at the power "
+            "its sources supply in that phase's steady state, nudging sources included; "
+            "programming from the device model's pulses (a memristor's pulse_energy per pulse of "
+            "width dt_max, in proportion for other widths; a write-verify update as the width "
+            "that makes its change). Mean per step of each epoch.</p>" + curves +
+            _table(rows, ["", "per step, last epoch (J)", "whole run (J)"]))
+
+
+def _settling(summary: dict, where: str) -> str:
+    """The settling time and energy of the inferences the run simulated in time, if any."""
+    if "settling" not in summary:
+        return ("<p>Not simulated: train with settling_samples = N (--settling-samples N), or "
+                "run eqprop-analog evaluate RUN --settling N.</p>")
+    settled = checked_settling(summary["settling"], where)
+    time, energy = settled["settling_time_s"], settled["energy_j"]
+    return ("<p class=note>From a transient of each of the first test samples' inference: the "
+            "network at rest with its inputs at 0 V, then the sample's inputs switched on, with "
+            "node_capacitance on every free node. Settled: every output within 1 % of the "
+            "largest final output's magnitude of its final value; the energy is what the sources "
+            "deliver until then.</p>" +
+            _table([["samples", settled["samples"]],
+                    ["node capacitance (F)", float(settled["node_capacitance_f"])],
+                    ["settling time, mean (us)", 1e6 * time["mean"]],
+                    ["settling time, largest (us)", 1e6 * time["max"]],
+                    ["energy, mean (nJ)", 1e9 * energy["mean"]],
+                    ["energy, largest (nJ)", 1e9 * energy["max"]]]))
+
+
 def _checks(run_dir: Path, history: list[dict]) -> str:
     """The engine check per epoch, and each verify.json in the run folder or one level below."""
     parts = []
@@ -170,6 +216,8 @@ def report_html(run_dir: str | os.PathLike, evaluated: dict | None = None) -> st
         "<h2>Results</h2>", _table(results),
         "<h2>Training curves</h2>",
         "".join(training_curves(history)) if history else "<p>No epoch finished yet.</p>",
+        "<h2>Energy of a training step</h2>",
+        _step_energy(history, options, summary) if history else "<p>No epoch finished yet.</p>",
         "<h2>Conductances per crossbar</h2>",
         "".join(conductance_histograms(checkpoint.conductances, g_min, g_max)),
         _table(_conductance_rows(checkpoint.conductances, g_min, g_max),
@@ -189,6 +237,8 @@ def report_html(run_dir: str | os.PathLike, evaluated: dict | None = None) -> st
         "0 W, its supplies being outside the model.</p>",
         power_bars(power),
         _table(power_rows, ["group", "power (mW)"]),
+        "<h2>Settling of an inference</h2>",
+        _settling(about, str(run_dir / "summary.json")),
         "<h2>Confusion matrix</h2>",
         confusion_matrix(inference["confusion"]),
         "<h2>Circuit, training, engine and device options</h2>",

@@ -26,15 +26,17 @@ CHANGED = dict(
     neuron="clamp", signed_weights="differential-pairs", relu_bias=0.3, clamp_low=-0.4,
     clamp_high=0.6, diode_is=2e-12, diode_n=1.5, diode_rs=10.0, diode_spread=0.1, bias_rail=0.9,
     amplifier_gain=None, amplifier_open_loop_gain=None, amplifier_backward_ratio=1.0,
-    neuron_model=None, amplifier_model=None, node_capacitance=2e-12, differential_outputs=True,
+    neuron_model=None, amplifier_model=None, node_capacitance=2e-12, phase_time=2e-6,
+    differential_outputs=True,
     ideal_diodes=False, wire_resistance=3.0, dataset='od"d\\name\n.csv', epochs=3, batch_size=5,
     beta=2e-6, estimator="one-sided", nudging="current", cost="squared-error", softmax_gain=10.0,
     target_high=0.3, target_low=-0.2, lr=(1e-8, 2e-8, 3e-8), lr_decay=0.5, seed=7,
-    init_from="/data/measured.csv",
+    init_from="/data/measured.csv", step_energy=False, settling_samples=2,
     test_fraction=0.25, data_dir="/data/mnist", engine="native", reltol=1e-7, spice_timeout=90.0,
     spice_workers=3, matrix_solver="sparse", input_crossbar="full",
     check_engine="ngspice", check_every=3, check_tolerance=1e-5,
-    device="memristor", levels=8, scheme="rprop", pulse=0.01, rprop_eta=1.2, nonlinearity=2.0,
+    device="memristor", levels=8, scheme="rprop", pulse=0.01, rprop_eta=1.2, pulse_energy=2e-9,
+    nonlinearity=2.0,
     eps_intra=0.01, eps_inter=0.2, read_noise=0.02, read_noise_floor=1e-8, stuck=0.01)
 
 

@@ -23,16 +23,18 @@ pytestmark = pytest.mark.ngspice
 CONFIGS = Path(__file__).resolve().parents[1] / "examples" / "configs"
 ARTIFACTS = Path(os.environ.get("EQPROP_TEST_ARTIFACTS",
                                 Path(__file__).resolve().parents[1] / "test-artifacts"))
-FIGURES = ("cost per epoch", "accuracy per epoch", "conductances of crossbar 1",
+FIGURES = ("cost per epoch", "accuracy per epoch", "energy per training step",
+           "conductances of crossbar 1",
            "conductances of crossbar 2", "voltage ranges", "static power per group",
            "confusion matrix")
 
 
 @pytest.fixture(scope="module")
 def iris_run(tmp_path_factory):
-    """Iris trained for three epochs on ngspice: the run writes its own report."""
+    """Iris trained for three epochs on ngspice, one test sample's inference simulated in time:
+    the run writes its own report."""
     run = tmp_path_factory.mktemp("iris-run")
-    config = replace(load_config(CONFIGS / "iris.toml"), epochs=3)
+    config = replace(load_config(CONFIGS / "iris.toml"), epochs=3, settling_samples=1)
     summary = train(config, run, log=lambda *_: None)
     return run, summary
 
@@ -95,6 +97,19 @@ def test_the_reports_numbers_are_the_runs(iris_run):
         low, high = inference["voltage_ranges"][name]
         assert low <= high, name
     assert "[circuit]" in text and "[device]" in text
+    energy = summary["training_energy"]
+    for name, label in (("free_phase", "free phase"), ("nudged_phases", "nudged phases")):
+        row = re.search(rf"<td>{label}</td><td class=\"n\">([^<]+)</td><td class=\"n\">([^<]+)<",
+                        text)
+        assert row, label
+        assert (float(row[1]), float(row[2])) == pytest.approx(
+            (energy["per_step_j"][name], energy["total_j"][name]), rel=1e-5)
+    settled = summary["settling"]
+    assert settled["samples"] == 1
+    assert numbers_after(text, "settling time, mean (us)") == pytest.approx(
+        1e6 * settled["settling_time_s"]["mean"], rel=1e-5)
+    assert numbers_after(text, "energy, mean (nJ)") == pytest.approx(
+        1e9 * settled["energy_j"]["mean"], rel=1e-5)
 
 
 def test_a_run_without_a_profile_of_its_last_epoch_is_evaluated_for_its_report(iris_run,
@@ -150,6 +165,13 @@ def test_cli_report_writes_where_asked_and_refuses_a_damaged_run_in_one_line(iri
         assert main(["report", str(broken)]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "the inference profile's" in err[0], err
+    settled = summary["settling"]
+    for damaged in ([], {**settled, "samples": "one"}, {**settled, "energy_j": {"mean": 1.0}},
+                    {**settled, "settling_time_s": {"mean": float("inf"), "max": 1.0}}):
+        (broken / "summary.json").write_text(json.dumps({**summary, "settling": damaged}))
+        assert main(["report", str(broken)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "settling entry is damaged" in err[0], err
     assert main(["report", str(tmp_path / "missing")]) == 2
     assert "is not a run folder" in capsys.readouterr().err
 

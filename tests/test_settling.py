@@ -14,7 +14,7 @@ from eqprop_analog.circuit.spec import CircuitSpec
 from eqprop_analog.cli import main
 from eqprop_analog.config import load_config
 from eqprop_analog.engines.transient import inference_transient
-from eqprop_analog.errors import SolverError
+from eqprop_analog.errors import ConfigError, SolverError
 from eqprop_analog.run import train
 from eqprop_analog.spice.worker import NgspiceProcess
 
@@ -90,3 +90,39 @@ def test_evaluate_settling_reports_time_and_energy(tmp_path, capsys):
     assert any(line.startswith("settling to 1 % in") for line in out)
     with pytest.raises(SystemExit):
         main(["evaluate", str(run), "--settling", "-1"])
+
+
+def test_a_run_asked_for_settling_gives_the_same_as_evaluate(tmp_path, capsys):
+    """settling_samples: the finished run simulates its first test samples' inferences, as
+    evaluate --settling does on the same run."""
+    run = tmp_path / "run"
+    summary = train(replace(load_config(CONFIGS / "iris.toml"), epochs=1, engine="native",
+                            settling_samples=2), run, log=lambda *_: None)
+    assert main(["evaluate", str(run), "--settling", "2", "--json"]) == 0
+    evaluated = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["settling"]
+    assert summary["settling"]["samples"] == 2
+    for ours, theirs in zip(summary["settling"]["per_sample"], evaluated["per_sample"]):
+        assert ours["time_s"] == pytest.approx(theirs["time_s"], rel=1e-9)
+        assert ours["energy_j"] == pytest.approx(theirs["energy_j"], rel=1e-6)
+
+
+def test_a_failed_settling_simulation_leaves_the_finished_run_standing(tmp_path, monkeypatch):
+    import eqprop_analog.run as run_module
+
+    def fails(*_):
+        raise SolverError("no convergence at t = 1e-9")
+
+    monkeypatch.setattr(run_module, "simulated_settling", fails)
+    said = []
+    run = tmp_path / "run"
+    summary = train(replace(load_config(CONFIGS / "iris.toml"), epochs=1, engine="native",
+                            settling_samples=1), run, log=said.append)
+    assert "settling" not in summary and (run / "summary.json").exists()
+    assert any("the settling simulation failed (no convergence at t = 1e-9)" in s and
+               "--settling 1" in s for s in said), said
+
+
+def test_settling_of_ideal_diodes_is_refused_when_configured():
+    with pytest.raises(ConfigError, match="settling_samples simulates the circuit in ngspice"):
+        replace(load_config(CONFIGS / "iris.toml"), ideal_diodes=True, relu_bias=0.0,
+                settling_samples=1)

@@ -34,7 +34,7 @@ from eqprop_analog.engines.neurons import hidden_neurons
 from eqprop_analog.errors import DataError
 
 SOURCE_GROUPS = ("input sources", "bias rails", "neuron bias sources", "nudging sources")
-CHUNK_VALUES = 2_000_000  # device drops held at once (16 MB)
+CHUNK_VALUES = 2_000_000  # device drops held at once (16 MB), with wire resistance
 IDEAL_HOLD = 1e-9  # V: an ideal diode within this of its bound holds its node there
 
 
@@ -75,7 +75,9 @@ def static_power(network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
     if nudging is not None and np.shape(nudging) != (len(x), len(network.output_nets)):
         raise DataError(f"nudging currents must have shape {(len(x), len(network.output_nets))}"
                         f" (samples, output nets), got {np.shape(nudging)}")
-    chunk = max(1, CHUNK_VALUES // network.n_parameters)
+    # only crossbars with wire resistance form every device's drop
+    chunk = max(1, CHUNK_VALUES // network.n_parameters) if network.spec.wire_resistance \
+        else max(1, len(x))
     parts = [_power(network, g, x[s:s + chunk], v[s:s + chunk],
                     None if nudging is None else np.asarray(nudging)[s:s + chunk])
              for s in range(0, len(x), chunk)]
@@ -86,25 +88,44 @@ def _power(network: LayeredNetwork, g: tuple[np.ndarray, ...], x: np.ndarray, v:
            nudging: np.ndarray | None) -> dict[str, np.ndarray]:
     spec = network.spec
     absorbed: dict[str, np.ndarray] = {}
+    # per crossbar: what leaves its rows, the rails last (of the first crossbar's, only the
+    # rails: its many input rows are needed only as their sources' power), and what arrives at
+    # its columns
     leaving, arriving, wires = [], [], np.zeros(len(x))
+    input_power = np.zeros(len(x))
     for l in range(1, network.n_crossbars + 1):
-        drops = network.device_drops(l, x, v)
-        current = g[l - 1] * drops  # from each row net to each column net
-        absorbed[f"crossbar {l}"] = np.einsum("nij,nij->n", current, drops)
         if spec.wire_resistance:
+            drops = network.device_drops(l, x, v)
+            absorbed[f"crossbar {l}"] = np.einsum("nij,nij,ij->n", drops, drops, g[l - 1])
             along_rows, along_columns = _wire_drops(network, l, x, v)
             wires += (np.square(along_rows).sum(axis=(1, 2))
                       + np.square(along_columns).sum(axis=(1, 2))) / spec.wire_resistance
             # what the first segment of each row and the last of each column carry
             leaving.append(-along_rows[:, :, 0] / spec.wire_resistance)
             arriving.append(-along_columns[:, -1, :] / spec.wire_resistance)
-        else:
-            leaving.append(current.sum(axis=2))
-            arriving.append(current.sum(axis=1))
+            if l == 1:
+                inputs = network.input_voltages(x)
+                input_power = np.einsum("ni,ni->n", inputs, leaving[0][:, :inputs.shape[1]])
+            continue
+        # sum_j G_ij (r_i - c_j) and sum_i G_ij (r_i - c_j) as matrix products, and the
+        # crossbar's power as what its terminals take in: no (samples, rows, columns) array
+        conductance = g[l - 1]
+        r, c = network.row_voltages(l, x, v), network.column_voltages(l, v)
+        row_sums, from_rows = conductance.sum(axis=1), r @ conductance
+        into_columns = from_rows - c * conductance.sum(axis=0)
+        # sum_i r_i (what leaves row i) = sum_i r_i^2 G_i. - sum_j c_j sum_i r_i G_ij
+        out_of_rows_power = (np.einsum("ni,ni,i->n", r, r, row_sums)
+                             - np.einsum("nj,nj->n", c, from_rows))
+        absorbed[f"crossbar {l}"] = out_of_rows_power - np.einsum("nj,nj->n", c, into_columns)
+        arriving.append(into_columns)
+        rows = slice(-2, None) if l == 1 else slice(None)
+        out_of_rows = r[:, rows] * row_sums[rows] - c @ conductance[rows].T
+        if l == 1:  # what leaves every row but the rails'
+            input_power = out_of_rows_power - np.einsum("nk,nk->n", r[:, -2:], out_of_rows)
+        leaving.append(out_of_rows)
     if spec.wire_resistance:
         absorbed["wires"] = wires
-    inputs = network.input_voltages(x)
-    absorbed["input sources"] = -np.einsum("ni,ni->n", inputs, leaving[0][:, :inputs.shape[1]])
+    absorbed["input sources"] = -input_power
     absorbed["bias rails"] = -spec.bias_rail * np.sum([r[:, -2] - r[:, -1] for r in leaving],
                                                       axis=0)
     if spec.hidden:

@@ -11,6 +11,7 @@ minus the power they take, -d/dt of their stored energy (1/2) C sum V^2.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ import numpy as np
 from eqprop_analog.analysis.power import static_power
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.engines.transient import Transient, inference_transient
-from eqprop_analog.errors import SolverError
+from eqprop_analog.errors import DataError, SolverError
 from eqprop_analog.spice.worker import NgspiceProcess
 
 SETTLED = 0.01  # within 1 % of the final outputs
@@ -99,3 +100,31 @@ def settling_summary(settled: list[Settling], capacitance: float) -> dict[str, A
             "per_sample": [{"time_s": s.time, "energy_j": s.energy,
                             "dissipated_j": s.dissipated, "stored_j": s.stored}
                            for s in settled]}
+
+
+def simulated_settling(network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
+                       features: np.ndarray, final: np.ndarray, capacitance: float
+                       ) -> dict[str, Any]:
+    """The :func:`settling_summary` of each sample's inference (``features`` and ``final``
+    outputs, one row per sample), simulated one after the other in one ngspice process."""
+    with NgspiceProcess() as process:
+        return settling_summary([simulate_settling(process, network, conductances, features[k],
+                                                   final[k], capacitance)
+                                 for k in range(len(features))], capacitance)
+
+
+def checked_settling(value: object, where: str) -> dict[str, Any]:
+    """``value`` as :func:`settling_summary` wrote it (read back from a file): its count,
+    capacitance, and mean and largest time and energy finite numbers, else a DataError naming
+    ``where``."""
+    def finite(number: object) -> bool:
+        return isinstance(number, (int, float)) and not isinstance(number, bool) and \
+            math.isfinite(number)
+
+    if not (isinstance(value, dict) and isinstance(value.get("samples"), int)
+            and finite(value.get("node_capacitance_f"))
+            and all(isinstance(value.get(k), dict) and finite(value[k].get("mean"))
+                    and finite(value[k].get("max")) for k in ("settling_time_s", "energy_j"))):
+        raise DataError(f"{where}: its settling entry is damaged; simulate it again "
+                        "(eqprop-analog evaluate RUN --settling N)")
+    return value

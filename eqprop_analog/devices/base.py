@@ -18,8 +18,9 @@ class Device:
         may change the initial ``conductances`` in place (e.g. stuck devices)."""
 
     def program(self, layer: int, conductance: np.ndarray, change: np.ndarray,
-                rng: np.random.Generator) -> None:
-        """Apply the requested ``change`` (siemens) to crossbar ``layer``'s conductances in place."""
+                rng: np.random.Generator) -> float | None:
+        """Apply the requested ``change`` (siemens) to crossbar ``layer``'s conductances in place;
+        return the energy it took (J), or None for a model that knows no programming energy."""
         raise NotImplementedError
 
     def read(self, conductances: tuple[np.ndarray, ...], rng: np.random.Generator

@@ -38,11 +38,13 @@ class FaultyDevice(Device):
             g[mask] = value[mask]
             self.stuck_at.append((mask, value))
 
-    def program(self, layer, conductance, change, rng) -> None:
-        self.device.program(layer, conductance, change, rng)
+    def program(self, layer, conductance, change, rng) -> float | None:
+        # a pulse sent to a stuck device takes its energy all the same
+        energy = self.device.program(layer, conductance, change, rng)
         if self.stuck > 0:
             mask, value = self.stuck_at[layer]
             np.copyto(conductance, value, where=mask)
+        return energy
 
     def read(self, conductances, rng):
         seen = self.device.read(conductances, rng)

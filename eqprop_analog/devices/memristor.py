@@ -63,12 +63,30 @@ class PulseResponse:
         return np.where(pulse < 0, self.depress(g, np.maximum(-pulse, 0.0), k_d), up)
 
 
+    def widths(self, g: np.ndarray, g_new: np.ndarray, k_p: np.ndarray | float = 1.0,
+               k_d: np.ndarray | float = 1.0) -> np.ndarray:
+        """The relative widths (>= 0) of the pulses that take ``g`` to ``g_new``: the inverse
+        of :meth:`apply`, potentiating where ``g_new`` > ``g``, depressing where it is below."""
+        up = _width(g - self.g_min, g_new - self.g_min, self.beta_p, self.span) / k_p
+        down = _width(self.g_max - g, self.g_max - g_new, self.beta_d, self.span) / k_d
+        return np.where(g_new > g, up, np.where(g_new < g, down, 0.0))
+
+
 def _rise(x: np.ndarray, r: np.ndarray, beta: float, span: float) -> np.ndarray:
     """x' = (R / beta) ln(exp(beta x / R) + (e^beta - 1) r), written so that it stays exact as
     beta -> 0 (where it becomes x + R r)."""
     if beta == 0.0:
         return x + span * r
     return x + (span / beta) * np.log1p(np.expm1(beta) * r * np.exp(-beta * x / span))
+
+
+def _width(x: np.ndarray, x_new: np.ndarray, beta: float, span: float) -> np.ndarray:
+    """The r that :func:`_rise` needs to take x to x_new >= x (a negative value where x_new < x):
+    r = exp(beta x / R) (exp(beta (x_new - x) / R) - 1) / (e^beta - 1), x_new - x over R as
+    beta -> 0."""
+    if beta == 0.0:
+        return (x_new - x) / span
+    return np.exp(beta * x / span) * np.expm1(beta * (x_new - x) / span) / np.expm1(beta)
 
 
 @dataclass(frozen=True)
@@ -105,10 +123,16 @@ class MemristorDevice(Device):
       pulse of the same width (weight backtracking) and no new step is taken;
     - ``write-verify``: program-and-read until the conductance equals the requested value, i.e.
       the requested change exactly, clipped to the range (the reference the others are compared to).
+
+    Programming takes ``pulse_energy`` (J) per pulse of width dt_max and in proportion for any
+    other width, since the model treats n pulses of width dt / n as one of width dt. A
+    write-verify update is counted as the width that makes its change, a lower bound: its reads
+    and any overshoot are not.
     """
 
     def __init__(self, response: PulseResponse, variability: Variability = Variability(),
-                 scheme: str = "cst", pulse: float = 1e-3, eta: float = 1.01) -> None:
+                 scheme: str = "cst", pulse: float = 1e-3, eta: float = 1.01,
+                 pulse_energy: float = 1e-9) -> None:
         if scheme not in SCHEMES:
             raise ConfigError(f"programming scheme must be one of {', '.join(SCHEMES)}, got "
                               f"{scheme!r}")
@@ -116,6 +140,9 @@ class MemristorDevice(Device):
             raise ConfigError(f"pulse (dt / dt_max) must be in (0, 1], got {pulse!r}")
         if not eta >= 1:
             raise ConfigError(f"rprop eta must be >= 1, got {eta!r}")
+        if not (np.isfinite(pulse_energy) and pulse_energy >= 0):
+            raise ConfigError(f"pulse_energy must be a finite energy >= 0 J, got {pulse_energy!r}")
+        self.pulse_energy = pulse_energy
         self.response, self.variability = response, variability
         self.g_min, self.g_max = response.g_min, response.g_max
         self.scheme, self.pulse, self.eta = scheme, pulse, eta
@@ -146,18 +173,22 @@ class MemristorDevice(Device):
         np.copyto(last, pulse)
         return pulse
 
-    def program(self, layer, conductance, change, rng) -> None:
+    def program(self, layer, conductance, change, rng) -> float:
+        k_p, k_d = self.amplitudes[layer]
         if self.scheme == "write-verify":
+            before = conductance.copy()
             conductance += change
-        else:
-            pulse = self.pulses(layer, change)
-            k_p, k_d = self.amplitudes[layer]
-            conductance[...] = self.response.apply(conductance, pulse, k_p, k_d)
-            if self.variability.intra > 0:
-                noise = rng.normal(0.0, self.variability.intra * self.response.span,
-                                   size=conductance.shape)
-                conductance += np.where(pulse != 0, noise, 0.0)
+            np.clip(conductance, self.g_min, self.g_max, out=conductance)
+            return self.pulse_energy * float(
+                self.response.widths(before, conductance, k_p, k_d).sum())
+        pulse = self.pulses(layer, change)
+        conductance[...] = self.response.apply(conductance, pulse, k_p, k_d)
+        if self.variability.intra > 0:
+            noise = rng.normal(0.0, self.variability.intra * self.response.span,
+                               size=conductance.shape)
+            conductance += np.where(pulse != 0, noise, 0.0)
         np.clip(conductance, self.g_min, self.g_max, out=conductance)
+        return self.pulse_energy * float(np.abs(pulse).sum())
 
     def state(self) -> dict[str, np.ndarray]:
         return {f"rprop_{key}_{l}": a for key, arrays in self.rprop.items()

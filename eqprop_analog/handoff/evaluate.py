@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from eqprop_analog.analysis.inference import InferenceProfile
-from eqprop_analog.analysis.settling import settling_summary, simulate_settling
+from eqprop_analog.analysis.settling import simulated_settling
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.circuit.spice_data import statements
 from eqprop_analog.data import load_dataset
@@ -27,7 +27,6 @@ from eqprop_analog.learning.checkpoint import CHECKPOINT, read_checkpoint
 from eqprop_analog.learning.trainer import EVAL_BATCH
 from eqprop_analog.spice.netlist import netlist_text
 from eqprop_analog.spice.readback import read_conductances, read_weight_map
-from eqprop_analog.spice.worker import NgspiceProcess
 
 MAX_NETLIST_BYTES = 200_000_000
 
@@ -162,9 +161,7 @@ def evaluate(path: str | os.PathLike, *, dataset: str | None = None,
         if network.spec.ideal_diodes:
             raise ConfigError("--settling simulates the circuit in ngspice: ideal diodes have no "
                               "SPICE model")
-        with NgspiceProcess() as process:
-            timed = settling_summary([
-                simulate_settling(process, network, g, x[k], out[k], config.node_capacitance)
-                for k in range(min(settling, n))], config.node_capacitance)
+        timed = simulated_settling(network, g, x[:settling], out[:settling],
+                                   config.node_capacitance)
     return Evaluation(source, data.name, about, labels, out, accuracy, loss, gathered.summary(),
                       timed)

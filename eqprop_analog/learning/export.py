@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from eqprop_analog.analysis.step_energy import training_energy
 from eqprop_analog.files import atomic_write_text
 from eqprop_analog.learning.trainer import Trainer, TrainResult
 from eqprop_analog.report.plots import plot_curves
@@ -30,6 +31,10 @@ def export_run(trainer: Trainer, result: TrainResult, extra: dict | None = None)
                "train_loss": final["train_loss"], "test_loss": final["test_loss"],
                "seconds": round(result.seconds, 3), "run_dir": str(run_dir),
                "warnings": list(result.warnings)}
+    if trainer.options.step_energy:
+        steps = -(-len(trainer.data.x_train) // trainer.options.batch_size)
+        summary["training_energy"] = training_energy(result.history, steps,
+                                                     trainer.options.phase_time)
     checked = [h["engine_difference"] for h in result.history
                if h.get("engine_difference") is not None]
     if checked:  # the replica check's largest difference over the run

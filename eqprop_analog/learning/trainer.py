@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from eqprop_analog.analysis.step_energy import StepEnergies, phase_energy
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.data.datasets import Dataset
 from eqprop_analog.devices.base import Device
@@ -49,7 +50,8 @@ class LearningRates:
 class TrainingOptions:
     """How long and in what order to train: epochs, mini-batch size, learning-rate schedule, the
     seed of every draw (initial conductances, shuffling, devices), the nudging mode and the
-    interval of the initial conductances (siemens), or the initial conductances themselves."""
+    interval of the initial conductances (siemens), or the initial conductances themselves; and
+    whether to record each step's energy, each phase holding the circuit ``phase_time`` (s)."""
 
     learning_rates: LearningRates
     epochs: int = 10
@@ -58,6 +60,8 @@ class TrainingOptions:
     nudging: NudgingMode = "exact"
     initial_range: tuple[float, float] = (1e-6, 2e-5)
     initial: tuple[np.ndarray, ...] | None = None  # e.g. measured on a chip, in place of a draw
+    phase_time: float = 1e-6
+    step_energy: bool = True
 
 
 @dataclass(frozen=True)
@@ -136,9 +140,10 @@ class Trainer:
                              f"evaluation ({where})")
 
     # -- one epoch ----------------------------------------------------------------------------------
-    def train_epoch(self, conductances, epoch: int) -> tuple[tuple[np.ndarray, ...], int]:
-        """One pass over the shuffled training set; returns the conductances and the number of
-        mini-batches skipped because the engine failed on them."""
+    def train_epoch(self, conductances, epoch: int
+                    ) -> tuple[tuple[np.ndarray, ...], int, StepEnergies]:
+        """One pass over the shuffled training set; returns the conductances, the number of
+        mini-batches skipped because the engine failed on them, and the steps' energies."""
         rng = np.random.default_rng([self.options.seed, epoch])
         noise = np.random.default_rng([self.options.seed, epoch, 2])  # the devices' own draws
         order = rng.permutation(len(self.data.x_train))
@@ -154,7 +159,7 @@ class Trainer:
         # fresh arrays of this size on every mini-batch cost more in page faults than the arithmetic
         conductances = tuple(np.array(g, dtype=np.float64) for g in conductances)
         changes = [np.empty_like(g) for g in conductances]
-        failed = 0
+        failed, energies = 0, StepEnergies()
         try:
             for index, batch in enumerate(batches):
                 x, labels = self.data.x_train[batch], self.data.y_train[batch]
@@ -173,14 +178,20 @@ class Trainer:
                     self._check_nudge(solution)
                 self.estimator.gradient(self.network, x, solution, [-lr for lr in learning_rates],
                                         out=changes)
-                for layer, (g, change) in enumerate(zip(conductances, changes)):
-                    self.device.program(layer, g, change, noise)
+                # the phases' energy at the conductances they were solved at (``seen`` may be
+                # the very arrays that programming changes)
+                spent = phase_energy(self.network, seen, x, solution, phases,
+                                     self.options.phase_time) if self.options.step_energy else None
+                programmed = [self.device.program(layer, g, change, noise)
+                              for layer, (g, change) in enumerate(zip(conductances, changes))]
+                if spent is not None:
+                    energies.add(spent, programmed)
                 if bar is not None:
                     bar.update()
         finally:
             if bar is not None:
                 bar.close()
-        return conductances, failed
+        return conductances, failed, energies
 
     def _check_nudge(self, solution) -> None:
         """On the run's first solved mini-batch: refuse a nudge below the engine's resolution,
@@ -238,9 +249,9 @@ class Trainer:
             self.device.prepare(conductances, self.options.seed)
         for epoch in range(done + 1, self.options.epochs + 1):
             t0 = time.perf_counter()
-            conductances, failed = self.train_epoch(conductances, epoch)
+            conductances, failed, energies = self.train_epoch(conductances, epoch)
             trained = {"epoch": epoch, "skipped_batches": failed,
-                       "seconds": round(time.perf_counter() - t0, 3)}
+                       "seconds": round(time.perf_counter() - t0, 3), **energies.per_step()}
             # saved before the evaluation, whose failure then costs the evaluation only
             save_checkpoint(self.run_dir, epoch, conductances, history, self.device.state(),
                             RunState(trained, tuple(self.warnings)))
@@ -260,7 +271,8 @@ class Trainer:
         seconds = trained["seconds"] + time.perf_counter() - t0
         row = {"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc,
                "test_loss": test_loss, "test_accuracy": test_acc,
-               "skipped_batches": trained["skipped_batches"], "seconds": round(seconds, 3)}
+               "skipped_batches": trained["skipped_batches"], "seconds": round(seconds, 3),
+               **{k: v for k, v in trained.items() if k.startswith("step_")}}
         if self.check is not None:
             row["engine_difference"] = difference
         history.append(row)

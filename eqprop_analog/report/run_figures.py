@@ -1,5 +1,5 @@
-"""The figures of a run's report, as SVG text: training curves, conductances per crossbar,
-voltage ranges, power per group and the confusion matrix."""
+"""The figures of a run's report, as SVG text: training curves, the energy of a training step,
+conductances per crossbar, voltage ranges, power per group and the confusion matrix."""
 
 from __future__ import annotations
 
@@ -16,6 +16,20 @@ def training_curves(history: list[dict]) -> list[str]:
                 for split in ("train", "test")}
     return [line_chart("cost per epoch", cost, "epoch", "cost (free state)", log_y=True),
             line_chart("accuracy per epoch", accuracy, "epoch", "accuracy (%)")]
+
+
+def step_energy_curves(history: list[dict], keys: dict[str, str]) -> str | None:
+    """The mean energy of a training step per epoch (log scale), one line per ``keys`` entry
+    (label: row key) that some epoch's row holds; None where none does."""
+    series = {}
+    for label, key in keys.items():
+        rows = [h for h in history if isinstance(h.get(key), (int, float)) and h[key] > 0]
+        if rows:
+            series[label] = ([h["epoch"] for h in rows], [h[key] for h in rows])
+    if not series:
+        return None
+    return line_chart("energy per training step", series, "epoch", "energy per step (J)",
+                      log_y=True)
 
 
 def conductance_histograms(conductances: tuple[np.ndarray, ...], g_min: float, g_max: float
