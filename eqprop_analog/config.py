@@ -115,11 +115,6 @@ class RunConfig:
     node_capacitance: float = option("circuit", float, 1e-10, "capacitance of every free node to "
                                      "ground, for transient analyses (verify rbp)", unit="F",
                                      low=0, low_open=True, high=1.0)
-    phase_time: float = option("circuit", float, 1e-6, "how long each phase of a training step "
-                               "(free, each nudged) holds the circuit: a phase's energy is its "
-                               "static power times this (the default is about the settling time "
-                               "of the default node capacitance at digits size)", unit="s", low=0,
-                               low_open=True, high=1e3)
     differential_outputs: bool = option("circuit", bool, False,
                                         "read each output as a pair of nodes")
     ideal_diodes: bool = option("circuit", bool, False, "ideal diodes (native engine only; set "
@@ -161,6 +156,11 @@ class RunConfig:
         none="drawn in [init_low, init_high]", metavar="FILE.csv")
     test_fraction: float = option("training", float, 0.2, "share of the samples held out for "
                                   "testing", low=0, high=1, low_open=True, high_open=True)
+    phase_time: float = option("training", float, 1e-6, "how long each phase of a training step "
+                               "(free, each nudged) holds the circuit: a phase's energy is its "
+                               "static power times this (the default is about the settling time "
+                               "of the default node capacitance at digits size)", unit="s", low=0,
+                               low_open=True, high=1e3)
     step_energy: bool = option(
         "training", bool, True, "record the energy of every training step (its free and nudged "
         "phases, its programming) in metrics.csv and summary.json; false saves what it costs, "

@@ -29,7 +29,7 @@ from eqprop_analog.errors import ConfigError, DataError, EqpropError
 from eqprop_analog.files import atomic_write_text, read_user_text
 from eqprop_analog.learning.checkpoint import CHECKPOINT
 from eqprop_analog.learning.engine_check import EngineCheck
-from eqprop_analog.learning.export import export_run
+from eqprop_analog.learning.export import export_run, write_summary
 from eqprop_analog.learning.trainer import EVAL_BATCH, Trainer
 from eqprop_analog.run_report import write_report
 from eqprop_analog.spice.readback import read_weight_map
@@ -37,7 +37,8 @@ from eqprop_analog.spice.readback import read_weight_map
 CONFIG_FILE = "config.toml"
 # what a resumed run may change: options that change no result beyond the solver's tolerance
 RESUME_OPTIONS = ("epochs", "spice_timeout", "spice_workers", "matrix_solver", "input_crossbar",
-                  "check_engine", "check_every", "check_tolerance")
+                  "check_engine", "check_every", "check_tolerance", "step_energy",
+                  "settling_samples")
 # options added after runs' config.toml files were first written: missing there, they default
 ADDED_SINCE = ("spice_timeout", "amplifier_backward_ratio", "node_capacitance", "spice_workers",
                "matrix_solver", "check_engine", "check_every", "check_tolerance", "neuron_model",
@@ -109,23 +110,30 @@ def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
                f"{'epoch' if check.every == 1 else f'{check.every} epochs'}"
                if check is not None else ""))
         result = trainer.fit(resume=resume)
-        extra = {"inference": test_set_profile(trainer, result.conductances)}
+        summary = export_run(trainer, result, {"inference": test_set_profile(
+            trainer, result.conductances)})
+        write_report_or_say(run_dir, log)
+        # after the summary and the report, which a long simulation must not hold back
         settled = test_set_settling(trainer, result.conductances, config.settling_samples,
                                     config.node_capacitance, log)
         if settled is not None:
-            extra["settling"] = settled
-        summary = export_run(trainer, result, extra)
-        try:
-            write_report(run_dir)
-        except (EqpropError, OSError) as exc:  # the run is finished and saved: say so, go on
-            log(f"the report could not be written ({exc}); eqprop-analog report {run_dir} "
-                "writes it")
+            summary["settling"] = settled
+            write_summary(run_dir, summary)
+            write_report_or_say(run_dir, log)
         return summary
     finally:
         if check is not None:
             check.replica.close()
         if own_engine:
             engine.close()
+
+
+def write_report_or_say(run_dir: Path, log: Callable[[str], object]) -> None:
+    """Write the run's report; a failure is said, not raised: the run is finished and saved."""
+    try:
+        write_report(run_dir)
+    except (EqpropError, OSError) as exc:
+        log(f"the report could not be written ({exc}); eqprop-analog report {run_dir} writes it")
 
 
 def test_set_profile(trainer: Trainer, conductances: tuple[np.ndarray, ...]) -> dict:
@@ -154,7 +162,7 @@ def test_set_settling(trainer: Trainer, conductances: tuple[np.ndarray, ...], sa
         return simulated_settling(trainer.network, conductances, x, final, capacitance)
     except EqpropError as exc:  # ngspice failed, or is missing
         log(f"the settling simulation failed ({exc}); eqprop-analog evaluate "
-            f"{trainer.run_dir} --settling {samples} tries it again")
+            f"{trainer.run_dir} --settling {samples} tries it again and prints it")
         return None
 
 

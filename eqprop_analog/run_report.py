@@ -20,7 +20,7 @@ import numpy as np
 
 from eqprop_analog.analysis.inference import checked_profile
 from eqprop_analog.analysis.settling import checked_settling
-from eqprop_analog.analysis.step_energy import STEP_KEYS
+from eqprop_analog.analysis.step_energy import STEP_KEYS, training_energy
 from eqprop_analog.config import read_toml
 from eqprop_analog.errors import ConfigError, DataError, EqpropError
 from eqprop_analog.files import atomic_write_text, read_user_text
@@ -113,33 +113,33 @@ def _conductance_rows(conductances: tuple[np.ndarray, ...], g_min: float, g_max:
     return rows
 
 
-def _step_energy(history: list[dict], options: dict, summary: dict) -> str:
+def _step_energy(history: list[dict], options: dict) -> str:
     """The energy of a training step per epoch, its last epoch's and the run's totals."""
     curves = step_energy_curves(history, {k.replace("_", " "): v for k, v in STEP_KEYS.items()})
     if curves is None:
         return ("<p>This run's metrics hold no energy per step: it was trained with step_energy "
                 "= false, or before runs recorded it.</p>")
-    phase_time = options.get("circuit", {}).get("phase_time", 1e-6)
-    last = history[-1]
-    totals = summary.get("training_energy", {}).get("total_j", {}) \
-        if isinstance(summary.get("training_energy"), dict) else {}
-    rows = [[name.replace("_", " "), last.get(key, "-"),
-             totals.get(name, "-") if isinstance(totals, dict) else "-"]
-            for name, key in STEP_KEYS.items() if any(key in h for h in history)]
+    phase_time = options.get("training", {}).get("phase_time", 1e-6)
+    energy = training_energy(history, phase_time)
+    rows = [[name.replace("_", " "), energy["per_step_j"].get(name, "-"),
+             energy["total_j"][name],
+             f"{energy['epochs'][name]} of {len(history)}"]
+            for name in STEP_KEYS if name in energy["total_j"]]
     return ("<p class=note>Per training step (one mini-batch): every sample held in each phase "
             f"(free, each nudged) for phase_time = {html.escape(str(phase_time))} s at the power "
             "its sources supply in that phase's steady state, nudging sources included; "
             "programming from the device model's pulses (a memristor's pulse_energy per pulse of "
             "width dt_max, in proportion for other widths; a write-verify update as the width "
             "that makes its change). Mean per step of each epoch.</p>" + curves +
-            _table(rows, ["", "per step, last epoch (J)", "whole run (J)"]))
+            _table(rows, ["", "per step, last epoch (J)", "total (J)", "epochs counted"]))
 
 
 def _settling(summary: dict, where: str) -> str:
     """The settling time and energy of the inferences the run simulated in time, if any."""
     if "settling" not in summary:
-        return ("<p>Not simulated: train with settling_samples = N (--settling-samples N), or "
-                "run eqprop-analog evaluate RUN --settling N.</p>")
+        return ("<p>Not simulated: a run trained with settling_samples = N (--settling-samples "
+                "N) simulates it; eqprop-analog evaluate RUN --settling N prints it for any "
+                "run.</p>")
     settled = checked_settling(summary["settling"], where)
     time, energy = settled["settling_time_s"], settled["energy_j"]
     return ("<p class=note>From a transient of each of the first test samples' inference: the "
@@ -217,7 +217,7 @@ def report_html(run_dir: str | os.PathLike, evaluated: dict | None = None) -> st
         "<h2>Training curves</h2>",
         "".join(training_curves(history)) if history else "<p>No epoch finished yet.</p>",
         "<h2>Energy of a training step</h2>",
-        _step_energy(history, options, summary) if history else "<p>No epoch finished yet.</p>",
+        _step_energy(history, options) if history else "<p>No epoch finished yet.</p>",
         "<h2>Conductances per crossbar</h2>",
         "".join(conductance_histograms(checkpoint.conductances, g_min, g_max)),
         _table(_conductance_rows(checkpoint.conductances, g_min, g_max),

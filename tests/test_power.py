@@ -198,6 +198,23 @@ def test_nudging_sources_count_and_keep_the_balance():
                   > 1e-6 * np.abs(power.supplied))
 
 
+def test_a_budget_in_chunks_is_the_budget_whole(monkeypatch):
+    """Many samples are taken a few at a time (with and without wire resistance)."""
+    import eqprop_analog.analysis.power as power_module
+
+    for circuit in (CIRCUITS["relu, diode RS"], CIRCUITS["wire resistance"]):
+        network, g, x = sample(circuit)
+        free = np.random.default_rng(5).uniform(-0.5, 0.5, (len(x), len(network.free_nets)))
+        whole = static_power(network, g, x, free)
+        monkeypatch.setattr(power_module, "CHUNK_VALUES", 1)  # one sample at a time
+        chunked = static_power(network, g, x, free)
+        monkeypatch.undo()
+        assert len(x) > 1 and whole.absorbed.keys() == chunked.absorbed.keys()
+        for group in whole.absorbed:
+            np.testing.assert_allclose(chunked.absorbed[group], whole.absorbed[group],
+                                       rtol=1e-12, atol=1e-18)
+
+
 def test_wrong_shapes_are_refused_in_one_line():
     network, g, x = sample(dict(layers=(4, 6, 3)))
     with pytest.raises(DataError, match="free voltages must have shape"):

@@ -126,3 +126,14 @@ def test_settling_of_ideal_diodes_is_refused_when_configured():
     with pytest.raises(ConfigError, match="settling_samples simulates the circuit in ngspice"):
         replace(load_config(CONFIGS / "iris.toml"), ideal_diodes=True, relu_bias=0.0,
                 settling_samples=1)
+
+
+def test_a_resumed_run_may_ask_for_its_settling(tmp_path):
+    run = tmp_path / "run"
+    train(replace(load_config(CONFIGS / "iris.toml"), epochs=1, engine="native"), run,
+          log=lambda *_: None)
+    assert main(["train", "--resume", str(run), "--epochs", "2", "--settling-samples", "1",
+                 "--no-progress"]) == 0
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["epochs"] == 2 and summary["settling"]["samples"] == 1
+    assert "settling time, mean (us)" in (run / "report.html").read_text()

@@ -13,6 +13,7 @@ from eqprop_analog.analysis.step_energy import (
     output_net_currents,
     phase_energy,
     phase_power,
+    training_energy,
 )
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.cli import main
@@ -64,6 +65,19 @@ def test_cst_takes_one_pulse_of_its_width_per_device_asked_to_move():
     change = np.zeros_like(g)
     change[0, :3], change[2, 1] = 1e-9, -1e-6  # four devices asked, sixteen left alone
     assert device.program(0, g, change, None) == pytest.approx(4 * 0.02 * 5e-9, rel=1e-12)
+
+
+def test_cst_energy_ignores_how_far_each_device_moves():
+    """Device-to-device spread changes what a pulse does, not what it costs."""
+    device = MemristorDevice(PulseResponse(G_MIN, G_MAX), Variability(inter=1.0), pulse=0.01,
+                             pulse_energy=1e-9)
+    g = np.full((30, 30), 5e-5)
+    device.prepare((g,), seed=0)
+    before = g.copy()
+    assert device.program(0, g, np.full_like(g, 1e-9), None) == pytest.approx(900 * 0.01 * 1e-9,
+                                                                              rel=1e-12)
+    moved = g - before
+    assert moved.std() > 0.5 * moved.mean()
 
 
 def test_rprop_energy_follows_each_pulse_width_and_its_backtracking():
@@ -181,7 +195,8 @@ def test_a_runs_step_energy_is_its_states_static_power_and_its_pulses(tmp_path):
     assert first["phase_time_s"] == 4e-6
     assert first["total_j"]["programming"] == pytest.approx(2 * network.n_parameters * 0.01 * 3e-9,
                                                             rel=1e-12)
-    assert first["epochs_counted"] == {"free_phase": 2, "nudged_phases": 2, "programming": 2}
+    assert first["epochs"] == {"free_phase": 2, "nudged_phases": 2, "programming": 2}
+    assert row["steps"] == "1"
 
 
 def test_a_run_without_step_energy_records_none(tmp_path):
@@ -193,3 +208,18 @@ def test_a_run_without_step_energy_records_none(tmp_path):
     assert "training_energy" not in json.loads((tmp_path / "run" / "summary.json").read_text())
     assert "step_" not in (tmp_path / "run" / "metrics.csv").read_text()
     assert "trained with step_energy = false" in (tmp_path / "run" / "report.html").read_text()
+
+
+def test_the_runs_totals_count_each_epochs_steps_and_only_the_epochs_that_recorded_them():
+    """An epoch that skipped mini-batches took fewer steps; a run resumed from one that did not
+    record energy has earlier rows without it."""
+    history = [{"epoch": 1, "skipped_batches": 0},
+               {"epoch": 2, "steps": 10, "skipped_batches": 0, "step_free_phase_j": 2.0,
+                "step_nudged_phases_j": 4.0},
+               {"epoch": 3, "steps": 8, "skipped_batches": 2, "step_free_phase_j": 3.0,
+                "step_nudged_phases_j": 6.0, "step_programming_j": True}]
+    energy = training_energy(history, 2e-6)
+    assert energy == {"phase_time_s": 2e-6,
+                      "per_step_j": {"free_phase": 3.0, "nudged_phases": 6.0},
+                      "total_j": {"free_phase": 44.0, "nudged_phases": 88.0},
+                      "epochs": {"free_phase": 2, "nudged_phases": 2}}

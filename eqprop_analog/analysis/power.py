@@ -34,7 +34,7 @@ from eqprop_analog.engines.neurons import hidden_neurons
 from eqprop_analog.errors import DataError
 
 SOURCE_GROUPS = ("input sources", "bias rails", "neuron bias sources", "nudging sources")
-CHUNK_VALUES = 2_000_000  # device drops held at once (16 MB), with wire resistance
+CHUNK_VALUES = 2_000_000  # values of one array held at once (16 MB)
 IDEAL_HOLD = 1e-9  # V: an ideal diode within this of its bound holds its node there
 
 
@@ -75,9 +75,10 @@ def static_power(network: LayeredNetwork, conductances: tuple[np.ndarray, ...],
     if nudging is not None and np.shape(nudging) != (len(x), len(network.output_nets)):
         raise DataError(f"nudging currents must have shape {(len(x), len(network.output_nets))}"
                         f" (samples, output nets), got {np.shape(nudging)}")
-    # only crossbars with wire resistance form every device's drop
-    chunk = max(1, CHUNK_VALUES // network.n_parameters) if network.spec.wire_resistance \
-        else max(1, len(x))
+    # with wire resistance every device's drop is formed; without, a row's or column's values
+    per_sample = network.n_parameters if network.spec.wire_resistance else \
+        max(rows + columns for rows, columns in network.shapes)
+    chunk = max(1, CHUNK_VALUES // per_sample)
     parts = [_power(network, g, x[s:s + chunk], v[s:s + chunk],
                     None if nudging is None else np.asarray(nudging)[s:s + chunk])
              for s in range(0, len(x), chunk)]
@@ -88,11 +89,10 @@ def _power(network: LayeredNetwork, g: tuple[np.ndarray, ...], x: np.ndarray, v:
            nudging: np.ndarray | None) -> dict[str, np.ndarray]:
     spec = network.spec
     absorbed: dict[str, np.ndarray] = {}
-    # per crossbar: what leaves its rows, the rails last (of the first crossbar's, only the
-    # rails: its many input rows are needed only as their sources' power), and what arrives at
-    # its columns
+    # per crossbar: what leaves its rows, the rails last (of the first crossbar's only the
+    # rails: its input rows count only as the power their sources deliver), and what arrives
+    # at its columns
     leaving, arriving, wires = [], [], np.zeros(len(x))
-    input_power = np.zeros(len(x))
     for l in range(1, network.n_crossbars + 1):
         if spec.wire_resistance:
             drops = network.device_drops(l, x, v)
@@ -101,11 +101,13 @@ def _power(network: LayeredNetwork, g: tuple[np.ndarray, ...], x: np.ndarray, v:
             wires += (np.square(along_rows).sum(axis=(1, 2))
                       + np.square(along_columns).sum(axis=(1, 2))) / spec.wire_resistance
             # what the first segment of each row and the last of each column carry
-            leaving.append(-along_rows[:, :, 0] / spec.wire_resistance)
+            out_of_rows = -along_rows[:, :, 0] / spec.wire_resistance
             arriving.append(-along_columns[:, -1, :] / spec.wire_resistance)
             if l == 1:
-                inputs = network.input_voltages(x)
-                input_power = np.einsum("ni,ni->n", inputs, leaving[0][:, :inputs.shape[1]])
+                input_power = np.einsum("ni,ni->n", network.input_voltages(x),
+                                        out_of_rows[:, :-2])
+                out_of_rows = out_of_rows[:, -2:]
+            leaving.append(out_of_rows)
             continue
         # sum_j G_ij (r_i - c_j) and sum_i G_ij (r_i - c_j) as matrix products, and the
         # crossbar's power as what its terminals take in: no (samples, rows, columns) array
@@ -152,7 +154,8 @@ def _hidden_layers(network: LayeredNetwork, x: np.ndarray, v: np.ndarray,
                    leaving: list[np.ndarray], arriving: list[np.ndarray]
                    ) -> dict[str, np.ndarray]:
     """Power of the neurons, their bias sources and the amplifiers, from the currents
-    ``leaving`` each crossbar's row nets and ``arriving`` at its column nets."""
+    ``leaving`` each crossbar's row nets (the first's: its rails only) and ``arriving`` at its
+    column nets."""
     spec = network.spec
     zero = np.zeros(len(x))
     neurons, biases, amplifiers = zero.copy(), zero.copy(), zero.copy()

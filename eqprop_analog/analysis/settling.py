@@ -122,9 +122,10 @@ def checked_settling(value: object, where: str) -> dict[str, Any]:
             math.isfinite(number)
 
     if not (isinstance(value, dict) and isinstance(value.get("samples"), int)
+            and not isinstance(value["samples"], bool)
             and finite(value.get("node_capacitance_f"))
             and all(isinstance(value.get(k), dict) and finite(value[k].get("mean"))
                     and finite(value[k].get("max")) for k in ("settling_time_s", "energy_j"))):
-        raise DataError(f"{where}: its settling entry is damaged; simulate it again "
-                        "(eqprop-analog evaluate RUN --settling N)")
+        raise DataError(f"{where}: its settling entry is damaged; delete it for a report "
+                        "without it (eqprop-analog evaluate RUN --settling N prints it anew)")
     return value

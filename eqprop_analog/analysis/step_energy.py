@@ -9,6 +9,7 @@ order of (1/2) C sum V^2 per phase, far below the static energy at the defaults.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,9 +41,8 @@ def output_net_currents(network: LayeredNetwork, signal_currents: np.ndarray) ->
 def nudging_currents(network: LayeredNetwork, phases: Phases, solution: Solution) -> np.ndarray:
     """(nudged phases, samples, output signals) currents -beta dC/dr that nudged the outputs:
     at each nudged state's outputs (exact nudging) or fixed at the free state's (current)."""
-    free = solution.phase(0.0)
     if phases.mode == "current":
-        return fixed_nudging_currents(network, phases, free)
+        return fixed_nudging_currents(network, phases, solution.phase(0.0))
     assert phases.cost is not None and phases.targets is not None  # checked by Phases
     return np.stack([-beta * phases.cost.gradient(network.readout(solution.phase(beta)),
                                                   phases.targets)
@@ -93,15 +93,16 @@ class StepEnergies:
         self.steps += 1
         self.free += phases.free
         self.nudged += phases.nudged
-        if programmed and all(e is not None for e in programmed):
-            self.programming = (self.programming or 0.0) + sum(e for e in programmed if e is not None)
+        energies = [e for e in programmed if e is not None]
+        if programmed and len(energies) == len(programmed):
+            self.programming = (self.programming or 0.0) + sum(energies)
 
     def per_step(self) -> dict[str, float]:
-        """The mean energy of a step (J), as an epoch's row of metrics holds it (empty where no
-        step was taken)."""
+        """The steps and the mean energy of a step (J), as an epoch's row of metrics holds them
+        (empty where no step was taken)."""
         if not self.steps:
             return {}
-        row = {"step_free_phase_j": self.free / self.steps,
+        row = {"steps": self.steps, "step_free_phase_j": self.free / self.steps,
                "step_nudged_phases_j": self.nudged / self.steps}
         if self.programming is not None:
             row["step_programming_j"] = self.programming / self.steps
@@ -112,19 +113,25 @@ STEP_KEYS = {"free_phase": "step_free_phase_j", "nudged_phases": "step_nudged_ph
              "programming": "step_programming_j"}
 
 
-def training_energy(history: list[dict], steps_per_epoch: int, phase_time: float) -> dict:
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+        math.isfinite(value)
+
+
+def training_energy(history: list[dict], phase_time: float) -> dict:
     """The energy of training, JSON-ready, from a run's rows of metrics: the mean energy (J) of
-    a step in the last epoch, and the total over every epoch whose row has it (each epoch has
-    ``steps_per_epoch`` steps less those it skipped)."""
+    a step in the last epoch, and the total over the epochs whose rows have it (``epochs``
+    of each, which are all the run's epochs unless it was resumed from a run that did not
+    record them)."""
     last = history[-1] if history else {}
     totals: dict[str, float] = {}
     epochs: dict[str, int] = {}
     for name, key in STEP_KEYS.items():
-        rows = [h for h in history if isinstance(h.get(key), (int, float))]
+        rows = [h for h in history if _number(h.get(key)) and _number(h.get("steps"))]
         if rows:
-            totals[name] = float(sum(h[key] * (steps_per_epoch - h.get("skipped_batches", 0))
-                                     for h in rows))
+            totals[name] = float(sum(h[key] * h["steps"] for h in rows))
             epochs[name] = len(rows)
     return {"phase_time_s": phase_time,
-            "per_step_j": {name: last[key] for name, key in STEP_KEYS.items() if key in last},
-            "total_j": totals, "epochs_counted": epochs}
+            "per_step_j": {name: last[key] for name, key in STEP_KEYS.items()
+                           if _number(last.get(key))},
+            "total_j": totals, "epochs": epochs}

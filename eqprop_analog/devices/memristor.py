@@ -62,7 +62,6 @@ class PulseResponse:
         up = self.potentiate(g, np.maximum(pulse, 0.0), k_p)
         return np.where(pulse < 0, self.depress(g, np.maximum(-pulse, 0.0), k_d), up)
 
-
     def widths(self, g: np.ndarray, g_new: np.ndarray, k_p: np.ndarray | float = 1.0,
                k_d: np.ndarray | float = 1.0) -> np.ndarray:
         """The relative widths (>= 0) of the pulses that take ``g`` to ``g_new``: the inverse

@@ -4,12 +4,18 @@ curves and a summary."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from eqprop_analog.analysis.step_energy import training_energy
 from eqprop_analog.files import atomic_write_text
 from eqprop_analog.learning.trainer import Trainer, TrainResult
 from eqprop_analog.report.plots import plot_curves
 from eqprop_analog.spice.netlist import write_netlist, write_weight_map
+
+
+def write_summary(run_dir: Path, summary: dict) -> None:
+    """Write (or rewrite) the run's summary.json."""
+    atomic_write_text(run_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
 
 
 def export_run(trainer: Trainer, result: TrainResult, extra: dict | None = None) -> dict:
@@ -32,14 +38,12 @@ def export_run(trainer: Trainer, result: TrainResult, extra: dict | None = None)
                "seconds": round(result.seconds, 3), "run_dir": str(run_dir),
                "warnings": list(result.warnings)}
     if trainer.options.step_energy:
-        steps = -(-len(trainer.data.x_train) // trainer.options.batch_size)
-        summary["training_energy"] = training_energy(result.history, steps,
-                                                     trainer.options.phase_time)
+        summary["training_energy"] = training_energy(result.history, trainer.options.phase_time)
     checked = [h["engine_difference"] for h in result.history
                if h.get("engine_difference") is not None]
     if checked:  # the replica check's largest difference over the run
         summary["engine_difference"] = max(checked)
     summary.update(extra or {})
-    atomic_write_text(run_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
+    write_summary(run_dir, summary)
     plot_curves(result.history, run_dir / "curves.png", f"{layers} on {trainer.data.name}")
     return summary

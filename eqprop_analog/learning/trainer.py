@@ -272,7 +272,7 @@ class Trainer:
         row = {"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc,
                "test_loss": test_loss, "test_accuracy": test_acc,
                "skipped_batches": trained["skipped_batches"], "seconds": round(seconds, 3),
-               **{k: v for k, v in trained.items() if k.startswith("step_")}}
+               **{k: v for k, v in trained.items() if k == "steps" or k.startswith("step_")}}
         if self.check is not None:
             row["engine_difference"] = difference
         history.append(row)
