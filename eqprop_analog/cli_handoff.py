@@ -39,6 +39,8 @@ def add_handoff_commands(sub) -> None:
                           help="the engine (default the run's)")
     evaluate.add_argument("--outputs", help="CSV file for each sample's label, outputs and "
                           "predicted class")
+    evaluate.add_argument("--power", metavar="FILE.csv", help="CSV file for each sample's "
+                          "static power per element group, supplied and imbalance (W)")
     evaluate.add_argument("--settling", type=count(10_000_000), default=0,
                           help="simulate the first N samples' inference in time in ngspice "
                           "(node_capacitance on every free node): settling time and energy")
@@ -75,7 +77,7 @@ def cmd_export(args) -> int:
 def cmd_evaluate(args) -> int:
     from eqprop_analog.files import atomic_write_text
     from eqprop_analog.handoff.bench import output_names
-    from eqprop_analog.handoff.evaluate import evaluate
+    from eqprop_analog.handoff.evaluate import evaluate, power_csv
     from eqprop_analog.handoff.export import expected_csv
 
     result = evaluate(args.path, dataset=args.dataset, conductances=args.conductances,
@@ -93,6 +95,8 @@ def cmd_evaluate(args) -> int:
     if args.outputs:
         atomic_write_text(args.outputs, expected_csv(result.labels, result.outputs,
                                                      output_names(result.outputs.shape[1])))
+    if args.power:
+        atomic_write_text(args.power, power_csv(result))
     if args.json:
         print(json.dumps(result.summary()))
     return 0

@@ -166,6 +166,40 @@ def test_evaluate_gives_the_runs_test_accuracy_from_its_folder_and_its_netlists(
         assert result.loss == pytest.approx(summary["test_loss"], rel=1e-12)
 
 
+def test_evaluate_power_writes_each_samples_budget(digits_run, tmp_path, capsys):
+    """--power: one row per sample whose groups are that sample's static power (its state
+    solved alone) and sum to its imbalance; their means are the profile's."""
+    from eqprop_analog.analysis.power import static_power
+    from eqprop_analog.circuit.layered import LayeredNetwork
+    from eqprop_analog.engines.native import NativeEngine
+
+    run, _ = digits_run
+    path = tmp_path / "power.csv"
+    assert main(["evaluate", str(run), "--samples", "6", "--engine", "native", "--power",
+                 str(path), "--json"]) == 0
+    profile = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["inference"]
+    rows = list(csv.DictReader(path.open()))
+    assert [int(r["sample"]) for r in rows] == list(range(6))
+    groups = [k for k in rows[0] if k.endswith("_w") and k not in ("supplied_w", "imbalance_w")]
+    for name, mean in profile["static_power_w"].items():
+        column = f"{name.replace(' ', '_')}_w"
+        assert np.mean([float(r[column]) for r in rows]) == pytest.approx(mean, rel=1e-12)
+    config = load_config(run / "config.toml")
+    data = load_dataset(config.dataset, config.seed, config.test_fraction)
+    network = LayeredNetwork(config.circuit_spec(data.n_features, data.n_classes))
+    _, g, _ = load_checkpoint(run)
+    for k in (0, 5):
+        x = data.x_test[k:k + 1]
+        alone = static_power(network, g, x, NativeEngine().solve(network, g, x).phase(0.0))
+        row = rows[k]
+        assert int(row["label"]) == data.y_test[k]
+        for name, watts in alone.absorbed.items():
+            assert float(row[f"{name.replace(' ', '_')}_w"]) == pytest.approx(
+                watts[0], rel=1e-6, abs=1e-9 * alone.supplied[0])
+        total = sum(float(row[c]) for c in groups)
+        assert total == pytest.approx(float(row["imbalance_w"]), abs=1e-9 * alone.supplied[0])
+
+
 @pytest.mark.skipif(NGSPICE is None, reason="no ngspice program")
 def test_measured_conductances_change_the_outputs_as_ngspice_b_says(digits_run, tmp_path):
     """One device of the weight map doubled: evaluate's outputs against the exported bench with

@@ -40,8 +40,8 @@ class InferenceProfile:
         self.network = network
         self.confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
         self.ranges: dict[str, list[float]] = {}
-        self.power: dict[str, list[np.ndarray]] = {}
-        self.imbalance = 0.0  # the largest |sum over every group| of a sample (W)
+        self.power: dict[str, list[np.ndarray]] = {}  # per group, each batch's samples (W)
+        self.imbalances: list[np.ndarray] = []
 
     def _widen(self, name: str, low: float, high: float) -> None:
         seen = self.ranges.setdefault(name, [np.inf, -np.inf])
@@ -65,7 +65,13 @@ class InferenceProfile:
         budget = static_power(network, conductances, x, free)
         for group, watts in {**budget.absorbed, "supplied": budget.supplied}.items():
             self.power.setdefault(group, []).append(watts)
-        self.imbalance = max(self.imbalance, float(np.abs(budget.imbalance).max()))
+        self.imbalances.append(budget.imbalance)
+
+    def sample_power(self) -> dict[str, np.ndarray]:
+        """Each sample's absorbed power per group, ``supplied`` and ``imbalance`` (W), in the
+        order the samples were added."""
+        return {g: np.concatenate(w) for g, w in
+                {**self.power, "imbalance": self.imbalances}.items()}
 
     def summary(self) -> dict[str, object]:
         """Samples, accuracy, the confusion matrix (rows: labels, columns: predicted classes),
@@ -75,11 +81,12 @@ class InferenceProfile:
         (W)."""
         samples = int(self.confusion.sum())
         power = {g: float(np.mean(np.concatenate(w))) for g, w in self.power.items()}
+        imbalance = max((float(np.abs(i).max()) for i in self.imbalances if i.size), default=0.0)
         return {"samples": samples,
                 "accuracy": float(np.trace(self.confusion) / samples) if samples else 0.0,
                 "confusion": self.confusion.tolist(),
                 "voltage_ranges": {k: [float(v) for v in r] for k, r in self.ranges.items()},
-                "static_power_w": power, "largest_imbalance_w": self.imbalance}
+                "static_power_w": power, "largest_imbalance_w": imbalance}
 
 
 def checked_profile(value: object, where: str) -> dict:

@@ -4,11 +4,14 @@ What is evaluated: a run folder (its last checkpoint), a netlist the tool wrote 
 (beside the config.toml of its run or export folder), or either with the conductances of a CSV
 of measured values. A netlist is read as data: its crossbar conductances are taken, and every
 other statement must be the one the config's circuit has; anything else is a one-line error
-naming the line, since a changed diode or source would not be evaluated.
+naming the line, since a changed diode or source would not be evaluated. Each sample's static
+power, group by group, can be written as a CSV (:func:`power_csv`).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -46,6 +49,7 @@ class Evaluation:
     accuracy: float
     loss: float
     inference: dict[str, object]  # InferenceProfile.summary: confusion, voltages, power
+    sample_power: dict[str, np.ndarray]  # InferenceProfile.sample_power: each sample's (W)
     settling: dict[str, Any] | None = None  # settling_summary of the first samples
 
     @property
@@ -60,6 +64,20 @@ class Evaluation:
                 "samples": len(self.labels), "accuracy": self.accuracy, "loss": self.loss,
                 "inference": self.inference,
                 **({"settling": self.settling} if self.settling is not None else {})}
+
+
+def power_csv(evaluation: Evaluation) -> str:
+    """One row per sample: its index, its label, its predicted class, and the absorbed power of
+    each element group, what the sources supply and the Tellegen imbalance, in watts."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    power = evaluation.sample_power
+    writer.writerow(["sample", "label", "predicted", *(f"{g}_w".replace(" ", "_") for g in power)])
+    predicted = evaluation.outputs.argmax(axis=1)
+    for k, label in enumerate(evaluation.labels):
+        writer.writerow([k, int(label), int(predicted[k]), *(repr(float(w[k]))
+                                                            for w in power.values())])
+    return buffer.getvalue()
 
 
 def _crossbar_device(words: list[str]) -> bool:
@@ -164,4 +182,4 @@ def evaluate(path: str | os.PathLike, *, dataset: str | None = None,
         timed = simulated_settling(network, g, x[:settling], out[:settling],
                                    config.node_capacitance)
     return Evaluation(source, data.name, about, labels, out, accuracy, loss, gathered.summary(),
-                      timed)
+                      gathered.sample_power(), timed)
