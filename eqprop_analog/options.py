@@ -143,7 +143,8 @@ class Option:
     def help_text(self) -> str:
         """The flag's help: what it is, its unit, its default and what "none" means."""
         default = NONE if self.default is None else (
-            ",".join(map(str, self.default)) if isinstance(self.default, tuple) else self.default)
+            ",".join(map(str, self.default)) if isinstance(self.default, tuple) else
+            str(self.default).lower() if isinstance(self.default, bool) else self.default)
         unit = f", {self.unit}" if self.unit else ""
         none = f'; "{NONE}": {self.none}' if self.none else ""
         return f"{self.help}{unit} (default {default}{none}; [{self.section}] {self.name})"

@@ -139,3 +139,8 @@ def test_messages_state_the_declared_range():
         spec.check(1.0)
     with pytest.raises(ConfigError, match=re.escape("--epochs must be an integer in [1, 1000000]")):
         OPTIONS["epochs"].parse("two")
+
+
+def test_a_true_or_false_default_is_shown_as_toml_writes_it():
+    assert "(default true;" in OPTIONS["step_energy"].help_text()
+    assert "(default false;" in OPTIONS["ideal_diodes"].help_text()
