@@ -89,16 +89,18 @@ class InferenceProfile:
                 "static_power_w": power, "largest_imbalance_w": imbalance}
 
 
+def finite_number(value: object) -> bool:
+    """Whether ``value``, read back from a JSON file, is a finite int or float (not a bool)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+        math.isfinite(value)
+
+
 def checked_profile(value: object, where: str) -> dict:
     """``value`` as a profile :meth:`InferenceProfile.summary` wrote (read back from a file):
     its entries of the right types and finite, else a DataError naming ``where``."""
     def fail(what: str) -> DataError:
         return DataError(f"{where}: the inference profile's {what}; write it again "
                          "(eqprop-analog report RUN evaluates the run)")
-
-    def finite(number: object) -> bool:
-        return isinstance(number, (int, float)) and not isinstance(number, bool) and \
-            math.isfinite(number)
 
     if not isinstance(value, dict):
         raise fail("entry is not a table")
@@ -108,15 +110,17 @@ def checked_profile(value: object, where: str) -> dict:
                 isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in row)
             for row in confusion)):
         raise fail("confusion matrix is not a square table of counts")
-    if value.get("samples") != sum(map(sum, confusion)) or not finite(value.get("accuracy")):
+    if value.get("samples") != sum(map(sum, confusion)) or \
+            not finite_number(value.get("accuracy")):
         raise fail("samples or accuracy do not fit its confusion matrix")
     ranges, power = value.get("voltage_ranges"), value.get("static_power_w")
     if not (isinstance(ranges, dict) and all(
-            isinstance(r, list) and len(r) == 2 and all(map(finite, r)) and r[0] <= r[1]
+            isinstance(r, list) and len(r) == 2 and all(map(finite_number, r)) and r[0] <= r[1]
             for r in ranges.values())):
         raise fail("voltage ranges are not [min, max] pairs of finite volts")
-    if not (isinstance(power, dict) and "supplied" in power and all(map(finite, power.values()))
-            and finite(value.get("largest_imbalance_w"))):
+    if not (isinstance(power, dict) and "supplied" in power
+            and all(map(finite_number, power.values()))
+            and finite_number(value.get("largest_imbalance_w"))):
         raise fail("power is not a table of finite watts")
     return value
 

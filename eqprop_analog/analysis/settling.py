@@ -11,12 +11,12 @@ minus the power they take, -d/dt of their stored energy (1/2) C sum V^2.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from eqprop_analog.analysis.inference import finite_number
 from eqprop_analog.analysis.power import static_power
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.engines.transient import Transient, inference_transient
@@ -117,15 +117,12 @@ def checked_settling(value: object, where: str) -> dict[str, Any]:
     """``value`` as :func:`settling_summary` wrote it (read back from a file): its count,
     capacitance, and mean and largest time and energy finite numbers, else a DataError naming
     ``where``."""
-    def finite(number: object) -> bool:
-        return isinstance(number, (int, float)) and not isinstance(number, bool) and \
-            math.isfinite(number)
-
     if not (isinstance(value, dict) and isinstance(value.get("samples"), int)
             and not isinstance(value["samples"], bool)
-            and finite(value.get("node_capacitance_f"))
-            and all(isinstance(value.get(k), dict) and finite(value[k].get("mean"))
-                    and finite(value[k].get("max")) for k in ("settling_time_s", "energy_j"))):
+            and finite_number(value.get("node_capacitance_f"))
+            and all(isinstance(value.get(k), dict) and finite_number(value[k].get("mean"))
+                    and finite_number(value[k].get("max"))
+                    for k in ("settling_time_s", "energy_j"))):
         raise DataError(f"{where}: its settling entry is damaged; delete it for a report "
                         "without it (eqprop-analog evaluate RUN --settling N prints it anew)")
     return value

@@ -9,11 +9,11 @@ order of (1/2) C sum V^2 per phase, far below the static energy at the defaults.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from eqprop_analog.analysis.inference import finite_number
 from eqprop_analog.analysis.power import static_power
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.engines.base import Phases, Solution, fixed_nudging_currents
@@ -113,11 +113,6 @@ STEP_KEYS = {"free_phase": "step_free_phase_j", "nudged_phases": "step_nudged_ph
              "programming": "step_programming_j"}
 
 
-def _number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
-        math.isfinite(value)
-
-
 def training_energy(history: list[dict], phase_time: float) -> dict:
     """The energy of training, JSON-ready, from a run's rows of metrics: the mean energy (J) of
     a step in the last epoch, and the total over the epochs whose rows have it (``epochs``
@@ -127,11 +122,11 @@ def training_energy(history: list[dict], phase_time: float) -> dict:
     totals: dict[str, float] = {}
     epochs: dict[str, int] = {}
     for name, key in STEP_KEYS.items():
-        rows = [h for h in history if _number(h.get(key)) and _number(h.get("steps"))]
+        rows = [h for h in history if finite_number(h.get(key)) and finite_number(h.get("steps"))]
         if rows:
             totals[name] = float(sum(h[key] * h["steps"] for h in rows))
             epochs[name] = len(rows)
     return {"phase_time_s": phase_time,
             "per_step_j": {name: last[key] for name, key in STEP_KEYS.items()
-                           if _number(last.get(key))},
+                           if finite_number(last.get(key))},
             "total_j": totals, "epochs": epochs}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from eqprop_analog.analysis.inference import finite_number
 from eqprop_analog.report.svg import BLUE, RED, heatmap, histogram, horizontal_bars, line_chart
 
 
@@ -23,8 +24,7 @@ def step_energy_curves(history: list[dict], keys: dict[str, str]) -> str | None:
     (label: row key) that some epoch's row holds; None where none does."""
     series = {}
     for label, key in keys.items():
-        rows = [h for h in history if isinstance(h.get(key), (int, float))
-                and not isinstance(h[key], bool) and h[key] > 0]
+        rows = [h for h in history if finite_number(h.get(key)) and h[key] > 0]
         if rows:
             series[label] = ([h["epoch"] for h in rows], [h[key] for h in rows])
     if not series:
