@@ -119,14 +119,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _base_config(args):
-    from eqprop_analog.config import RunConfig, load_config
+    from eqprop_analog.config import RunConfig
+    from eqprop_analog.config_files import load_config
 
     return load_config(args.config) if args.config else RunConfig()
 
 
 # -- train ------------------------------------------------------------------------------------------
 def cmd_train(args) -> int:
-    from eqprop_analog.config import apply_overrides
+    from eqprop_analog.config_files import apply_overrides
     from eqprop_analog.learning.checkpoint import CHECKPOINT
     from eqprop_analog.run import resume_config, train
 
@@ -169,7 +170,7 @@ def cmd_train(args) -> int:
 def cmd_compile(args) -> int:
     from eqprop_analog.circuit.layered import LayeredNetwork
     from eqprop_analog.circuit.size import check_fits
-    from eqprop_analog.config import apply_overrides
+    from eqprop_analog.config_files import apply_overrides
     from eqprop_analog.spice.netlist import write_netlist
 
     layers = numbers(args.layers, int, "--layers")
@@ -198,7 +199,8 @@ def cmd_compile(args) -> int:
 def cmd_gradcheck(args) -> int:
     from eqprop_analog.circuit.layered import LayeredNetwork
     from eqprop_analog.circuit.size import check_fits
-    from eqprop_analog.config import RunConfig, apply_overrides
+    from eqprop_analog.config import RunConfig
+    from eqprop_analog.config_files import apply_overrides
     from eqprop_analog.engines import SquaredError
     from eqprop_analog.learning import gradcheck as gc
     from eqprop_analog.learning.estimators import EPEstimator
@@ -266,7 +268,7 @@ def cmd_gradcheck(args) -> int:
 def cmd_verify(args) -> int:
     import importlib
 
-    from eqprop_analog.config import apply_overrides
+    from eqprop_analog.config_files import apply_overrides
     from eqprop_analog.theory.verify import VerifyRequest
 
     layers = numbers(args.layers, int, "--layers")

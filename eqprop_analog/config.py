@@ -3,15 +3,13 @@
 A TOML file has the tables ``[circuit]``, ``[training]``, ``[engine]`` and ``[device]``; flags
 override it. Each option is one field of :class:`RunConfig`, declared with
 :func:`~eqprop_analog.options.option` (table, type, default, allowed values, unit, help): the flags,
-the TOML reader and writer and the validation messages all derive from it.
+the TOML reader and writer (:mod:`eqprop_analog.config_files`) and the validation messages all
+derive from it.
 """
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
 
 from eqprop_analog.circuit.spec import (
     NEURON_KINDS,
@@ -22,7 +20,7 @@ from eqprop_analog.circuit.spec import (
     SignedWeights,
 )
 from eqprop_analog.circuit.subcircuit import UserSubcircuit, read_subcircuit
-from eqprop_analog.config_paths import USER_SUBCIRCUIT_OPTIONS, absolute_paths, paths_from_folder
+from eqprop_analog.config_paths import USER_SUBCIRCUIT_OPTIONS, absolute_paths
 from eqprop_analog.data.datasets import DATASET_NAMES
 from eqprop_analog.devices import (
     ClippedDevice,
@@ -41,11 +39,10 @@ from eqprop_analog.engines.native_support import native_refusal
 from eqprop_analog.engines.ngspice import INPUT_CROSSBARS, MATRIX_SOLVERS
 from eqprop_analog.engines.nudging import COSTS, Cost, make_cost
 from eqprop_analog.errors import ConfigError
-from eqprop_analog.files import read_user_text
 from eqprop_analog.learning.engine_check import EngineCheck
 from eqprop_analog.learning.estimators import ESTIMATORS, EPEstimator, EstimatorKind
 from eqprop_analog.learning.trainer import LearningRates, TrainingOptions
-from eqprop_analog.options import TABLES, Option, option, options_of, toml_value
+from eqprop_analog.options import TABLES, Option, option, options_of
 
 ENGINES = ("ngspice", "native")
 # Default learning rates (S^2/W for cross-entropy): the crossbar from the inputs, with by far the
@@ -362,57 +359,4 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     for section in TABLES}
 
 
-def config_from_mapping(data: dict, base: RunConfig = RunConfig()) -> RunConfig:
-    """Apply a parsed TOML document (tables circuit, training, engine, device) on top of ``base``."""
-    values = {}
-    for section, table in data.items():
-        if section not in SECTIONS:
-            raise ConfigError(f"unknown table [{section}] in config; use "
-                              f"{', '.join(f'[{s}]' for s in SECTIONS)}")
-        if not isinstance(table, dict):
-            raise ConfigError(f"[{section}] must be a table of options")
-        for key, value in table.items():
-            if key not in SECTIONS[section]:
-                raise ConfigError(f"unknown option {key!r} in [{section}]; known: "
-                                  f"{', '.join(SECTIONS[section])}")
-            values[key] = value
-    return apply_overrides(base, values)
-
-
-def apply_overrides(base: RunConfig, values: dict[str, Any]) -> RunConfig:
-    """``base`` with the options in ``values`` set (validated; an unknown name is an error)."""
-    unknown = sorted(set(values) - set(OPTIONS))
-    if unknown:
-        raise ConfigError(f"unknown option {unknown[0]!r}; known: {', '.join(OPTIONS)}")
-    return replace(base, **values)
-
-
-def load_config(path: str | Path, base: RunConfig = RunConfig()) -> RunConfig:
-    """Read a TOML config file; the FILE of a ``neuron_model`` or ``amplifier_model`` and an
-    ``init_from`` CSV are taken from the config file's folder where they are relative."""
-    data = read_toml(path, "config file")
-    return config_from_mapping(paths_from_folder(data, Path(path).absolute().parent), base)
-
-
-def read_toml(path: str | Path, what: str) -> dict:
-    """A TOML file's content, or a one-line error naming ``what`` the file is."""
-    path = Path(path)
-    text = read_user_text(path, what, ConfigError)
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{what} {path} is not valid TOML: {exc}") from None
-
-
-def config_to_toml(config: RunConfig) -> str:
-    """TOML text that :func:`load_config` reads back into the same config."""
-    lines = []
-    for section, names in SECTIONS.items():
-        lines.append(f"[{section}]")
-        lines += [f"{name} = {toml_value(getattr(config, name))}" for name in names]
-        lines.append("")
-    return "\n".join(lines)
-
-
-__all__ = ["RunConfig", "OPTIONS", "SECTIONS", "load_config", "config_to_toml",
-           "config_from_mapping", "apply_overrides"]
+__all__ = ["RunConfig", "OPTIONS", "SECTIONS"]

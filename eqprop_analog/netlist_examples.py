@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from eqprop_analog.circuit.layered import LayeredNetwork
-from eqprop_analog.config import RunConfig, apply_overrides
+from eqprop_analog.config import RunConfig
+from eqprop_analog.config_files import apply_overrides
 from eqprop_analog.spice.netlist import write_netlist
 
 NETLISTS_DIR = Path(__file__).resolve().parents[1] / "netlists"

@@ -15,13 +15,8 @@ from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.circuit.size import BYTES_PER_CONDUCTANCE, check_fits
 from eqprop_analog.circuit.spec import CircuitSpec
 from eqprop_analog.circuit.subcircuit import UserSubcircuit
-from eqprop_analog.config import (
-    OPTIONS,
-    RunConfig,
-    config_from_mapping,
-    config_to_toml,
-    read_toml,
-)
+from eqprop_analog.config import OPTIONS, RunConfig
+from eqprop_analog.config_files import config_from_mapping, config_to_toml, read_toml
 from eqprop_analog.config_paths import paths_from_folder
 from eqprop_analog.data import Dataset, load_dataset
 from eqprop_analog.engines import Engine

@@ -21,7 +21,7 @@ import numpy as np
 from eqprop_analog.analysis.inference import checked_profile
 from eqprop_analog.analysis.settling import checked_settling
 from eqprop_analog.analysis.step_energy import STEP_KEYS, training_energy
-from eqprop_analog.config import read_toml
+from eqprop_analog.config_files import read_toml
 from eqprop_analog.errors import ConfigError, DataError, EqpropError
 from eqprop_analog.files import atomic_write_text, read_user_text
 from eqprop_analog.learning.checkpoint import CHECKPOINT, read_checkpoint

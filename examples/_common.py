@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-from eqprop_analog.config import load_config
+from eqprop_analog.config_files import load_config
 from eqprop_analog.learning.checkpoint import CHECKPOINT
 from eqprop_analog.run import train
 

@@ -14,7 +14,7 @@ import numpy as np
 from _common import CONFIGS, run_example
 
 from eqprop_analog.circuit.layered import LayeredNetwork
-from eqprop_analog.config import load_config
+from eqprop_analog.config_files import load_config
 from eqprop_analog.data import load_dataset
 from eqprop_analog.learning import gradcheck as gc
 from eqprop_analog.learning.checkpoint import load_checkpoint

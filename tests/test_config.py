@@ -6,14 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from eqprop_analog.config import (
-    OPTIONS,
-    SECTIONS,
-    RunConfig,
-    apply_overrides,
-    config_to_toml,
-    load_config,
-)
+from eqprop_analog.config import OPTIONS, SECTIONS, RunConfig
+from eqprop_analog.config_files import apply_overrides, config_to_toml, load_config
 from eqprop_analog.errors import ConfigError
 from eqprop_analog.options import markdown_table
 

@@ -156,7 +156,7 @@ def test_a_resumed_run_keeps_the_devices_state(tmp_path):
     come back from the seed; noise streams are per epoch: 2 + 1 epochs equal 3."""
     from dataclasses import replace
 
-    from eqprop_analog.config import load_config
+    from eqprop_analog.config_files import load_config
     from eqprop_analog.engines.native import NativeEngine
     from eqprop_analog.learning.checkpoint import load_checkpoint, load_device_state
     from eqprop_analog.run import train

@@ -11,7 +11,8 @@ import pytest
 
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.cli import main
-from eqprop_analog.config import RunConfig, load_config
+from eqprop_analog.config import RunConfig
+from eqprop_analog.config_files import load_config
 from eqprop_analog.data import load_dataset
 from eqprop_analog.engines import Phases
 from eqprop_analog.engines.native import NativeEngine

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from eqprop_analog.cli import main
-from eqprop_analog.config import load_config
+from eqprop_analog.config_files import load_config
 from eqprop_analog.data import load_dataset
 from eqprop_analog.errors import ConfigError, DataError
 from eqprop_analog.handoff.bench import read_outputs

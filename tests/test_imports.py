@@ -14,12 +14,15 @@ PACKAGE = Path(__file__).resolve().parents[1] / "eqprop_analog"
 # what each package may not import: the layers above it
 FORBIDDEN = {
     "circuit": {"spice", "engines", "learning", "devices", "sweep", "theory", "handoff", "config",
+                "config_files", "run", "cli"},
+    "spice": {"engines", "learning", "sweep", "theory", "handoff", "config", "config_files", "run",
+              "cli"},
+    "engines": {"learning", "sweep", "theory", "handoff", "config", "config_files", "run", "cli"},
+    "devices": {"engines", "learning", "sweep", "theory", "handoff", "config", "config_files",
                 "run", "cli"},
-    "spice": {"engines", "learning", "sweep", "theory", "handoff", "config", "run", "cli"},
-    "engines": {"learning", "sweep", "theory", "handoff", "config", "run", "cli"},
-    "devices": {"engines", "learning", "sweep", "theory", "handoff", "config", "run", "cli"},
-    "analysis": {"learning", "devices", "sweep", "theory", "handoff", "config", "run", "cli"},
-    "learning": {"sweep", "theory", "handoff", "config", "run", "cli"},
+    "analysis": {"learning", "devices", "sweep", "theory", "handoff", "config", "config_files",
+                 "run", "cli"},
+    "learning": {"sweep", "theory", "handoff", "config", "config_files", "run", "cli"},
     "theory": {"sweep", "handoff", "cli"},
     "handoff": {"sweep", "theory", "cli"},
 }

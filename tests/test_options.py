@@ -7,7 +7,8 @@ import re
 import pytest
 
 from eqprop_analog.cli import compile_options, gradcheck_options, main, train_options
-from eqprop_analog.config import OPTIONS, RunConfig, apply_overrides
+from eqprop_analog.config import OPTIONS, RunConfig
+from eqprop_analog.config_files import apply_overrides
 from eqprop_analog.errors import ConfigError
 from eqprop_analog.options import Option, toml_value
 

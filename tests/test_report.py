@@ -13,7 +13,7 @@ import pytest
 from chromium import Page, chromium_program
 
 from eqprop_analog.cli import main
-from eqprop_analog.config import load_config
+from eqprop_analog.config_files import load_config
 from eqprop_analog.errors import ConfigError, DataError
 from eqprop_analog.learning.checkpoint import read_checkpoint
 from eqprop_analog.run import train

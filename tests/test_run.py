@@ -9,7 +9,7 @@ import pytest
 from faults import crash_during_next_call
 
 from eqprop_analog.circuit.layered import LayeredNetwork
-from eqprop_analog.config import load_config
+from eqprop_analog.config_files import load_config
 from eqprop_analog.engines import Phases
 from eqprop_analog.errors import SolverError
 from eqprop_analog.learning.checkpoint import load_checkpoint

@@ -12,7 +12,7 @@ from eqprop_analog.analysis.settling import settling, simulate_settling, time_co
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.circuit.spec import CircuitSpec
 from eqprop_analog.cli import main
-from eqprop_analog.config import load_config
+from eqprop_analog.config_files import load_config
 from eqprop_analog.engines.transient import inference_transient
 from eqprop_analog.errors import ConfigError, SolverError
 from eqprop_analog.run import train

@@ -15,7 +15,8 @@ import pytest
 from eqprop_analog import CircuitSpec, LayeredNetwork
 from eqprop_analog.circuit.subcircuit import read_subcircuit
 from eqprop_analog.cli import main
-from eqprop_analog.config import RunConfig, config_to_toml, load_config
+from eqprop_analog.config import RunConfig
+from eqprop_analog.config_files import config_to_toml, load_config
 from eqprop_analog.engines import Phases, SquaredError
 from eqprop_analog.engines.native import NativeEngine
 from eqprop_analog.errors import ConfigError, DataError

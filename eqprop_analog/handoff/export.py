@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from eqprop_analog.circuit.layered import LayeredNetwork
-from eqprop_analog.config import config_to_toml
+from eqprop_analog.config_files import config_to_toml
 from eqprop_analog.data import load_dataset
 from eqprop_analog.errors import ConfigError
 from eqprop_analog.files import atomic_write_text

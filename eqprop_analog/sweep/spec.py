@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from eqprop_analog.config import OPTIONS, RunConfig, apply_overrides, load_config, read_toml
+from eqprop_analog.config import OPTIONS, RunConfig
+from eqprop_analog.config_files import apply_overrides, load_config, read_toml
 from eqprop_analog.errors import ConfigError
 
 DISTRIBUTIONS = ("uniform", "log_uniform", "choice")
