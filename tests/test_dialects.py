@@ -11,6 +11,7 @@ import pytest
 from netlist_parser import NetlistParser
 from PySpice.Spice.Parser import SpiceParser
 
+from eqprop_analog.circuit.elements import circuit_elements
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.circuit.spec import CircuitSpec
 from eqprop_analog.circuit.subcircuit import read_subcircuit
@@ -102,7 +103,7 @@ def test_the_xyce_netlist_parses_back_with_every_element_node_and_value(name):
     parser = SpiceParser(source=text)
     statements = {line.split()[0]: line.split() for line in text.splitlines() if line}
     parsed = {e.name.upper(): e for e in parser.build_circuit().elements}
-    ours = network.elements(g)
+    ours = circuit_elements(network, g)
     assert set(parsed) == {e.name.upper() for e in ours}
     for element in ours:
         theirs = parsed[element.name.upper()]
@@ -191,7 +192,7 @@ def spectre_instances(text: str) -> dict[str, tuple[list[str], str, dict[str, st
 def test_the_spectre_netlist_reads_back_with_every_element_node_and_value(name, tmp_path):
     network, g = sample(CIRCUITS[name])
     text = netlist_in("spectre", network, g, "an eqprop-analog network")
-    ours = network.elements(g)
+    ours = circuit_elements(network, g)
     statements = spectre_instances(text)
     assert set(statements) == {e.name for e in ours}
     masters = {"V": "vsource", "E": "vcvs", "R": "resistor", "W": "resistor"}

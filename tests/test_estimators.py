@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from eqprop_analog import CircuitSpec, LayeredNetwork
+from eqprop_analog.circuit.elements import fixed_elements, input_elements
 from eqprop_analog.circuit.layered import GROUND
 from eqprop_analog.engines.base import Solution
 from eqprop_analog.learning.estimators import EPEstimator, energy_gradient_difference
@@ -16,7 +17,7 @@ def net_voltages(network: LayeredNetwork, x: np.ndarray, free: np.ndarray) -> di
     """Every net's voltage for one sample: the free nets from the state, the others from the
     element that drives them."""
     volts = {GROUND: 0.0, **dict(zip(network.free_nets, free))}
-    elements = network.input_elements(x[None, :]) + network.fixed_elements()
+    elements = input_elements(network, x[None, :]) + fixed_elements(network)
     for _ in range(3):  # a source may depend on a net that a later element drives
         for e in elements:
             if e.kind == "V" and e.nets[1] in volts:

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from eqprop_analog.analysis.power import static_power
+from eqprop_analog.circuit.elements import circuit_elements, fixed_elements
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.circuit.spec import CircuitSpec, DiodeModel
 from eqprop_analog.engines.equations import Nudge
@@ -45,9 +46,9 @@ def sample(circuit: dict, n: int = 3, seed: int = 0):
 def ngspice_state(network, conductances, x):
     """ngspice's free voltages and every element's absorbed power at the inputs ``x`` (one
     sample), printed with 16 digits by ``ngspice -b``."""
-    names = [e.name.lower() for e in network.elements(conductances)
+    names = [e.name.lower() for e in circuit_elements(network, conductances)
              if not e.name.startswith("X_")]
-    for e in network.fixed_elements():
+    for e in fixed_elements(network):
         if e.name.startswith("X_A"):  # the built-in amplifier's controlled sources
             inner = ["e_fwd", "v_sense"] + (["f_bwd_p", "f_bwd_n"] if network.spec.pairs
                                             else ["f_bwd"])

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from eqprop_analog import CircuitSpec, LayeredNetwork
+from eqprop_analog.circuit.elements import circuit_elements
 from eqprop_analog.circuit.graph import circuit_graph, graph_elements
 from eqprop_analog.circuit.topology import check_topology, element_nets
 from eqprop_analog.errors import TopologyError
@@ -41,7 +42,7 @@ def test_the_graph_holds_exactly_the_netlists_elements(option):
     from_graph = sorted(as_netlist_kind(*e) for e in graph_elements(circuit_graph(network, g)))
     from_text = sorted(netlist_elements(text))
     assert from_graph == from_text
-    assert sorted(as_netlist_kind(*e) for e in element_nets(network.elements(g))) == from_text
+    assert sorted(as_netlist_kind(*e) for e in element_nets(circuit_elements(network, g))) == from_text
     check_topology(from_text, "the netlist", network.output_nets)
     graph = circuit_graph(network, g)
     devices = [d for _, _, d in graph.edges(data=True) if d["kind"] == "R"]

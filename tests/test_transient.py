@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from eqprop_analog import CircuitSpec, LayeredNetwork
+from eqprop_analog.circuit.elements import fixed_elements
 from eqprop_analog.engines.nudging import SquaredError
 from eqprop_analog.engines.transient import nudged_transient
 from eqprop_analog.errors import ConfigError, SpiceError
@@ -59,7 +60,7 @@ def test_the_amplifiers_backward_gain_is_the_ratio_times_the_forward_gain(ratio,
 def test_a_backward_ratio_other_than_one_is_ngspice_only_and_needs_amplifiers(rng):
     spec = CircuitSpec((3, 4, 2), amplifier_gain=2.0, amplifier_backward_ratio=1.5)
     network = LayeredNetwork(spec)
-    assert "backward=1.5" in " ".join(f"{k}={v}" for e in network.fixed_elements()
+    assert "backward=1.5" in " ".join(f"{k}={v}" for e in fixed_elements(network)
                                       for k, v in e.parameters)
     g = network.initial_conductances(rng, 1e-6, 2e-5)
     with pytest.raises(ConfigError, match="amplifier_backward_ratio = 1"):

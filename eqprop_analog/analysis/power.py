@@ -141,8 +141,8 @@ def _power(network: LayeredNetwork, g: tuple[np.ndarray, ...], x: np.ndarray, v:
 def _wire_drops(network: LayeredNetwork, layer: int, x: np.ndarray, v: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray]:
     """The voltage across each wire segment of a crossbar, in the direction of
-    :meth:`LayeredNetwork.wire_segments`: (samples, rows, columns) along the rows from each
-    driver, (samples, rows, columns) along the columns towards each neuron."""
+    :func:`~eqprop_analog.circuit.elements.wire_segments`: (samples, rows, columns) along the
+    rows from each driver, (samples, rows, columns) along the columns towards each neuron."""
     row_points, column_points = network.crossing_voltages(layer, v)
     drivers = network.row_voltages(layer, x, v)[:, :, None]
     neurons = network.column_voltages(layer, v)[:, None, :]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
+from eqprop_analog.circuit.elements import circuit_elements
 from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.circuit.topology import ElementNets
 
@@ -26,7 +27,7 @@ def circuit_graph(network: LayeredNetwork, conductances: tuple[np.ndarray, ...] 
     places = {str(name): (l, i, j) for l, names in enumerate(network.resistor_names, start=1)
               for (i, j), name in np.ndenumerate(names)}
     graph = nx.MultiGraph(spec=network.spec)
-    for e in network.elements(conductances):
+    for e in circuit_elements(network, conductances):
         if e.kind == "X":
             (a, *controls, b) = e.nets
         else:

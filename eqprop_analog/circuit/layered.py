@@ -6,11 +6,12 @@ for l = 1, otherwise the hidden nodes, or their amplifier outputs) plus the two 
 *column nets* of layer l. Its conductances form a matrix of shape (n_rows + 2, n_cols); the last two
 rows are the bias conductances to the positive and the negative rail. With differential pairs each
 unit of layer l has two column nets, its + node and its - node, next to each other.
+
+The elements themselves, named and connected by this layout, are listed by :mod:`.elements`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -25,22 +26,8 @@ AMPLIFIER_SUBCKT = "BIDIR_AMP"
 DIFFERENTIAL_AMPLIFIER_SUBCKT = "BIDIR_DIFF_AMP"
 
 
-@dataclass(frozen=True)
-class Element:
-    """One SPICE element. ``value`` is volts for sources, siemens for the crossbar devices, ohms for
-    wire segments, the gain for controlled sources and amplifiers; ``model`` names a diode model
-    or subcircuit."""
-
-    name: str
-    # "V" source, "E" VCVS, "R" crossbar device, "W" wire segment, "D" diode, "X" amplifier
-    kind: str
-    nets: tuple[str, ...]  # an amplifier's input net(s), then its output net
-    value: float | None = None
-    model: str | None = None
-    parameters: tuple[tuple[str, float], ...] = ()  # further subcircuit parameters
-
-
-def _width(n: int) -> int:
+def index_width(n: int) -> int:
+    """Digits of the widest of n indices (at least 3), so that names sort in index order."""
     return max(3, len(str(max(n - 1, 0))))
 
 
@@ -55,7 +42,7 @@ class LayeredNetwork:
     @cached_property
     def input_nets(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Nets driven by +A x_i and by -A x_i (none of the latter with differential pairs)."""
-        w = _width(self.spec.n_inputs)
+        w = index_width(self.spec.n_inputs)
         if self.spec.pairs:
             return tuple(f"in_{i:0{w}d}" for i in range(self.spec.n_inputs)), ()
         return (tuple(f"in_{i:0{w}d}p" for i in range(self.spec.n_inputs)),
@@ -64,7 +51,7 @@ class LayeredNetwork:
     @cached_property
     def hidden_units(self) -> tuple[tuple[str, ...], ...]:
         """Names of the hidden units, per layer: their net, or the stem of their pair of nets."""
-        return tuple(tuple(f"h{l}_{j:0{_width(n)}d}" for j in range(n))
+        return tuple(tuple(f"h{l}_{j:0{index_width(n)}d}" for j in range(n))
                      for l, n in enumerate(self.spec.hidden, start=1))
 
     @cached_property
@@ -76,7 +63,7 @@ class LayeredNetwork:
     @cached_property
     def output_nets(self) -> tuple[str, ...]:
         n = self.spec.n_outputs
-        w = _width(n)
+        w = index_width(n)
         if self.spec.paired_outputs:
             return tuple(f"out_{k:0{w}d}{s}" for k in range(n) for s in "pn")
         return tuple(f"out_{k:0{w}d}" for k in range(n))
@@ -141,7 +128,7 @@ class LayeredNetwork:
         """Element names of every crossbar conductance, arrays of the shapes in :attr:`shapes`."""
         names = []
         for l, (rows, cols) in enumerate(self.shapes, start=1):
-            wr, wc = _width(rows - 2), _width(cols)
+            wr, wc = index_width(rows - 2), index_width(cols)
             row_tags = [f"{i:0{wr}d}" for i in range(rows - 2)] + ["BP", "BN"]
             grid = np.array([[f"R_L{l}_{r}_{j:0{wc}d}" for j in range(cols)] for r in row_tags])
             names.append(grid)
@@ -150,6 +137,16 @@ class LayeredNetwork:
     def resistor_nets(self, layer: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(row nets including the rails, column nets) of crossbar ``layer``."""
         return self.driving_nets(layer) + (RAIL_P, RAIL_N), self.column_nets(layer)
+
+    def device_nets(self, layer: int) -> tuple[np.ndarray, np.ndarray]:
+        """The two nets of every device of crossbar ``layer``, arrays of its shape: its row and
+        its column net, or with wire resistance the crossing points of the two."""
+        if self.spec.wire_resistance:
+            return self.crossing_nets(layer)
+        rows, cols = self.resistor_nets(layer)
+        shape = self.shapes[layer - 1]
+        return (np.broadcast_to(np.array(rows)[:, None], shape),
+                np.broadcast_to(np.array(cols)[None, :], shape))
 
     @cached_property
     def saturation_currents(self) -> tuple[np.ndarray, ...]:
@@ -170,97 +167,7 @@ class LayeredNetwork:
         """Model of a neuron diode: the shared one, or the device's own with a diode spread."""
         if self.spec.diode_spread == 0:
             return DIODE_MODEL
-        return f"DN_L{layer}_{node:0{_width(self.spec.hidden[layer - 1])}d}{which}"
-
-    # -- fixed elements -----------------------------------------------------------------------------
-    def fixed_elements(self) -> list[Element]:
-        """Every element except the trainable resistors and the input sources, in netlist order."""
-        spec = self.spec
-        elements = [Element("V_RAIL_P", "V", (RAIL_P, GROUND), spec.bias_rail),
-                    Element("V_RAIL_N", "V", (RAIL_N, GROUND), -spec.bias_rail)]
-        if spec.hidden and not spec.pairs and spec.neuron_model is None:
-            # bias sources shared by all single-ended units
-            if spec.neuron == "relu":
-                elements += [Element("V_DBIAS_P", "V", ("dbias_p", GROUND), spec.relu_bias),
-                             Element("V_DBIAS_N", "V", ("dbias_n", GROUND), -spec.relu_bias)]
-            else:
-                elements += [Element("V_CLAMP_HI", "V", ("clamp_hi", GROUND), spec.clamp_high),
-                             Element("V_CLAMP_LO", "V", ("clamp_lo", GROUND), spec.clamp_low)]
-        neuron = self._pair_neuron if spec.pairs else self._single_neuron
-        if spec.neuron_model is not None:
-            neuron = self._user_neuron
-        for l, units in enumerate(self.hidden_units, start=1):
-            w = _width(len(units))
-            for j, unit in enumerate(units):
-                tag = f"L{l}_{j:0{w}d}"
-                elements += neuron(l, j, tag, unit)
-                elements += self._amplifier(tag, unit)
-        return elements
-
-    def _single_neuron(self, layer: int, j: int, tag: str, net: str) -> list[Element]:
-        """Diodes from one node to the shared bias sources: even relu units are held above the
-        positive bias, odd ones below the negative bias; clamp units between both clamp sources."""
-        if self.spec.neuron == "relu":
-            anode, cathode = ("dbias_p", net) if j % 2 == 0 else (net, "dbias_n")
-            return [Element(f"D_{tag}", "D", (anode, cathode),
-                            model=self.diode_model_name(layer, j))]
-        return [Element(f"D_{tag}H", "D", (net, "clamp_hi"),
-                        model=self.diode_model_name(layer, j, "H")),
-                Element(f"D_{tag}L", "D", ("clamp_lo", net),
-                        model=self.diode_model_name(layer, j, "L"))]
-
-    def _user_neuron(self, layer: int, j: int, tag: str, net: str) -> list[Element]:
-        """The user's neuron subcircuit from the unit's node to ground."""
-        assert self.spec.neuron_model is not None
-        return [Element(f"X_N{tag}", "X", (net, GROUND), model=self.spec.neuron_model.name)]
-
-    def _pair_neuron(self, layer: int, j: int, tag: str, unit: str) -> list[Element]:
-        """Diodes across a pair, each in series with a bias source stacked on the - node, so that
-        they act on the difference u = V(+) - V(-): a relu unit is held above about relu_bias, a
-        clamp unit between clamp_low and clamp_high."""
-        spec, plus, minus = self.spec, unit + "p", unit + "n"
-        if spec.neuron == "relu":
-            return [Element(f"V_DBIAS_{tag}", "V", (unit + "b", minus), spec.relu_bias),
-                    Element(f"D_{tag}", "D", (unit + "b", plus),
-                            model=self.diode_model_name(layer, j))]
-        return [Element(f"V_CLAMP_HI_{tag}", "V", (unit + "h", minus), spec.clamp_high),
-                Element(f"D_{tag}H", "D", (plus, unit + "h"),
-                        model=self.diode_model_name(layer, j, "H")),
-                Element(f"V_CLAMP_LO_{tag}", "V", (unit + "l", minus), spec.clamp_low),
-                Element(f"D_{tag}L", "D", (unit + "l", plus),
-                        model=self.diode_model_name(layer, j, "L"))]
-
-    def _amplifier(self, tag: str, unit: str) -> list[Element]:
-        """The bidirectional amplifier from a hidden unit to its row of the next crossbar: on the
-        node (if ``amplifier_gain`` is set), or on the pair's difference (always; gain 1 if
-        unset)."""
-        spec = self.spec
-        if spec.amplifier_model is not None:
-            return [Element(f"X_A{tag}", "X", (unit, unit + "a"), model=spec.amplifier_model.name)]
-        if spec.amplifier_gain is None and not spec.pairs:
-            return []
-        parameters: tuple[tuple[str, float], ...] = ()
-        if spec.amplifier_open_loop_gain is not None:
-            parameters += (("open_loop", spec.amplifier_open_loop_gain),)
-        if spec.amplifier_backward_ratio != 1.0:
-            parameters += (("backward", spec.amplifier_backward_ratio),)
-        gain = spec.amplifier_gain or 1.0
-        if spec.pairs:
-            return [Element(f"X_A{tag}", "X", (unit + "p", unit + "n", unit + "a"), gain,
-                            model=DIFFERENTIAL_AMPLIFIER_SUBCKT, parameters=parameters)]
-        return [Element(f"X_A{tag}", "X", (unit, unit + "a"), gain, model=AMPLIFIER_SUBCKT,
-                        parameters=parameters)]
-
-    def input_elements(self, features: np.ndarray | None = None) -> list[Element]:
-        """Sources clamping the inputs: +A x_i as a voltage source, -A x_i (with doubled inputs) as
-        a VCVS of gain -1."""
-        x = np.zeros(self.spec.n_inputs) if features is None else self.check_features(features)[0]
-        elements = []
-        for i, (tag, p, m) in enumerate(self.input_tags()):
-            elements.append(Element(f"V_IN_{tag}P", "V", (p, GROUND), self.spec.input_gain * x[i]))
-            if m is not None:
-                elements.append(Element(f"E_IN_{tag}N", "E", (m, GROUND, p, GROUND), -1.0))
-        return elements
+        return f"DN_L{layer}_{node:0{index_width(self.spec.hidden[layer - 1])}d}{which}"
 
     def input_tags(self) -> list[tuple[str, str, str | None]]:
         """(index tag, + net, - net or None) of every input, the tag naming its source elements."""
@@ -371,55 +278,3 @@ class LayeredNetwork:
         if self.spec.paired_outputs:
             return out[..., 0::2] - out[..., 1::2]
         return out
-
-    # -- crossbar elements ----------------------------------------------------------------------
-    def wire_segments(self, layer: int) -> list[Element]:
-        """Crossbar ``layer``'s wire segments (kind "W", ohms; none without wire resistance):
-        each row from its driver past columns 0, 1, ...; each column past rows 0, 1, ... and on
-        to its neuron."""
-        ohms = self.spec.wire_resistance
-        if not ohms:
-            return []
-        rows, cols = self.resistor_nets(layer)
-        row_points, column_points = self.crossing_nets(layer)
-        segments = []
-        for i, driver in enumerate(rows):
-            nets = [driver, *row_points[i]]
-            segments += [Element(f"RW_L{layer}_R{i}_{j}", "W", (a, b), ohms)
-                         for j, (a, b) in enumerate(zip(nets, nets[1:]))]
-        for j, neuron in enumerate(cols):
-            nets = [*column_points[:, j], neuron]
-            segments += [Element(f"RW_L{layer}_C{j}_{i}", "W", (a, b), ohms)
-                         for i, (a, b) in enumerate(zip(nets, nets[1:]))]
-        return segments
-
-    def device_nets(self, layer: int) -> tuple[np.ndarray, np.ndarray]:
-        """The two nets of every device of crossbar ``layer``, arrays of its shape: its row and
-        its column net, or with wire resistance the crossing points of the two."""
-        if self.spec.wire_resistance:
-            return self.crossing_nets(layer)
-        rows, cols = self.resistor_nets(layer)
-        shape = self.shapes[layer - 1]
-        return (np.broadcast_to(np.array(rows)[:, None], shape),
-                np.broadcast_to(np.array(cols)[None, :], shape))
-
-    def crossbar_elements(self, layer: int, conductances: np.ndarray | None = None
-                          ) -> list[Element]:
-        """Crossbar ``layer``'s wire segments, then its devices (kind "R", row-major, valued by
-        ``conductances`` when given)."""
-        a, b = self.device_nets(layer)
-        names = self.resistor_names[layer - 1]
-        values = ([None] * names.size if conductances is None
-                  else np.asarray(conductances, dtype=np.float64).ravel().tolist())
-        return self.wire_segments(layer) + [
-            Element(name, "R", (p, q), g) for name, p, q, g in
-            zip(names.ravel().tolist(), a.ravel().tolist(), b.ravel().tolist(), values)]
-
-    def elements(self, conductances: tuple[np.ndarray, ...] | None = None) -> list[Element]:
-        """Every element of the circuit in netlist order: input sources, fixed elements, then
-        each crossbar's wires and devices (valued by ``conductances`` when given)."""
-        checked = None if conductances is None else self.check_conductances(conductances)
-        elements = self.input_elements() + self.fixed_elements()
-        for l in range(1, self.n_crossbars + 1):
-            elements += self.crossbar_elements(l, None if checked is None else checked[l - 1])
-        return elements

@@ -14,10 +14,10 @@ from collections.abc import Iterable
 
 import networkx as nx
 
-from eqprop_analog.circuit.layered import Element
+from eqprop_analog.circuit.elements import Element
+from eqprop_analog.circuit.layered import GROUND
 from eqprop_analog.errors import TopologyError
 
-GROUND = "0"
 _GROUND_NAMES = {"0", "gnd"}  # SPICE net names are case-insensitive; gnd is ground too
 # elements that carry a DC current between their first two nets (a voltage source counts: it
 # fixes the voltage between them); current sources and the sensing nets of controlled sources do not

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from eqprop_analog.circuit.elements import input_elements
 from eqprop_analog.circuit.layered import GROUND, LayeredNetwork
 from eqprop_analog.engines.ngspice import nudge_sources, output_signals
 from eqprop_analog.engines.nudging import Cost
@@ -49,7 +50,7 @@ def transient_netlist(network: LayeredNetwork, conductances: tuple[np.ndarray, .
                       features: np.ndarray, cost: Cost, targets: np.ndarray, beta: float,
                       capacitance: float, rise: float) -> str:
     """The netlist of one sample's nudged phase (``features`` and ``targets`` of one sample)."""
-    lines = [element_line(e) for e in network.input_elements(features[None])]
+    lines = [element_line(e) for e in input_elements(network, features[None])]
     lines += _capacitors(network, capacitance)
     lines.append(f"* the nudge, switched on at t = 0 over {number(rise)} s")
     lines.append(f"V_NUDGE_ON {SWITCH_NET} {GROUND} PWL(0 0 {number(rise)} 1)")

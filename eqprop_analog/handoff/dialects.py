@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from eqprop_analog.circuit.elements import Element, circuit_elements
 from eqprop_analog.circuit.layered import (
     AMPLIFIER_SUBCKT,
     DIFFERENTIAL_AMPLIFIER_SUBCKT,
-    Element,
     LayeredNetwork,
 )
 from eqprop_analog.errors import ConfigError
@@ -228,7 +228,7 @@ def _network(dialect: str, network: LayeredNetwork, conductances: tuple[np.ndarr
     _check(network, dialect)
     header = _xyce_header if dialect == "xyce" else _spectre_header
     return header(network, title) + [_statement(dialect, e, inputs)
-                                     for e in network.elements(conductances)]
+                                     for e in circuit_elements(network, conductances)]
 
 
 def netlist_in(dialect: str, network: LayeredNetwork, conductances: tuple[np.ndarray, ...],

@@ -18,7 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from eqprop_analog.circuit.layered import Element, LayeredNetwork
+from eqprop_analog.circuit.elements import (
+    Element,
+    circuit_elements,
+    fixed_elements,
+    input_elements,
+    wire_segments,
+)
+from eqprop_analog.circuit.layered import LayeredNetwork
 from eqprop_analog.circuit.topology import check_topology, element_nets
 from eqprop_analog.errors import ConfigError
 from eqprop_analog.files import atomic_write_text
@@ -75,7 +82,7 @@ def resistor_lines(network: LayeredNetwork, conductances: tuple[np.ndarray, ...]
         if network.spec.wire_resistance:
             lines.append(f"* crossbar {l} wires: {number(network.spec.wire_resistance)} ohm per "
                          "segment")
-            lines += [element_line(e) for e in network.wire_segments(l)]
+            lines += [element_line(e) for e in wire_segments(network, l)]
         a, b = network.device_nets(l)
         for name, p, q, siemens in zip(network.resistor_names[l - 1].ravel().tolist(),
                                        a.ravel().tolist(), b.ravel().tolist(), g.ravel().tolist()):
@@ -159,11 +166,11 @@ def netlist_text(network: LayeredNetwork, conductances: tuple[np.ndarray, ...], 
     if first_crossbar == 1:
         lines.append("* inputs: +A x_i" if network.spec.pairs else "* inputs: +A x_i and -A x_i")
     if stimulus is None:
-        lines += [element_line(e) for e in network.input_elements(features)]
+        lines += [element_line(e) for e in input_elements(network, features)]
     else:
         lines += stimulus
     lines.append("* bias rails, neuron bias sources, neurons and amplifiers")
-    lines += [element_line(e) for e in network.fixed_elements()]
+    lines += [element_line(e) for e in fixed_elements(network)]
     lines += resistor_lines(network, conductances, annotate, first_crossbar)
     if save:
         lines += [".save " + " ".join(f"v({n})" for n in save[i:i + 16])
@@ -195,7 +202,7 @@ def write_netlist(path: str | os.PathLike, network: LayeredNetwork,
     """Write the netlist and its weight map (``<stem>.weights.csv``); return both paths. The
     circuit's topology is checked first (:mod:`eqprop_analog.circuit.topology`)."""
     path = Path(path)
-    check_topology(element_nets(network.elements()), "the network", network.output_nets)
+    check_topology(element_nets(circuit_elements(network)), "the network", network.output_nets)
     atomic_write_text(path, netlist_text(network, conductances, title=title, features=features,
                                          options={"reltol": 1e-6}))
     weights = path.with_name(path.stem + ".weights.csv")
