@@ -1,13 +1,14 @@
 """Xyce and Spectre exports, which cannot run here: read back by parsers that are not this tool's
-(PySpice's SPICE parser for Xyce, eda-netlist-parser for Spectre's devices) and by a reader of
-Spectre's documented instance grammar written here, every element, node and value recovered;
-and the scale suffixes of each dialect."""
+(PySpice's SPICE parser for Xyce; analogpy's Spectre reader, and eda-netlist-parser for the
+amplifier's ports), every element, node and value recovered; the model statements, which neither
+Spectre parser keeps, by Spectre's documented grammar; and the scale suffixes of each dialect."""
 
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from analogpy.scs_parser import parse_scs
 from netlist_parser import NetlistParser
 from PySpice.Spice.Parser import SpiceParser
 
@@ -164,71 +165,75 @@ def test_the_xyce_bench_tabulates_every_sample_and_prints_every_output():
     assert printed == [f"{{V(out_{k:03d}p)-V(out_{k:03d}n)}}" for k in range(2)]
 
 
-# -- Spectre: eda-netlist-parser and the documented grammar ------------------------------------
-def spectre_instances(text: str) -> dict[str, tuple[list[str], str, dict[str, str]]]:
-    """Every top-level instance statement ``name (nodes) master key=value ...`` of a Spectre
-    netlist, read from the grammar in Spectre's reference (comments after ``//`` dropped;
-    ``subckt`` .. ``ends`` blocks, ``model``, ``parameters`` and analyses skipped)."""
-    out, depth = {}, 0
-    for raw in text.splitlines():
-        line = raw.split("//")[0].strip()
-        if not line or line.startswith(("simulator", "model ", "parameters ", "save ")):
-            continue
-        if line.startswith("subckt "):
-            depth += 1
-            continue
-        if line.startswith("ends"):
-            depth -= 1
-            continue
-        match = re.fullmatch(r"(\S+) \(([^)]*)\) (\S+)((?: \S+=\S+)*)", line)
-        if depth or match is None:
-            continue
-        name, nodes, master, rest = match.groups()
-        out[name] = (nodes.split(), master, dict(p.split("=") for p in rest.split()))
+# -- Spectre: analogpy's and eda-netlist-parser's readers, and the documented grammar ---------
+def spectre_models(text: str) -> dict[str, dict[str, str]]:
+    """Every ``model name diode key=value ...`` statement of a Spectre netlist, read from the
+    grammar in Spectre's reference (neither parser above keeps model statements)."""
+    out = {}
+    for line in text.splitlines():
+        match = re.fullmatch(r"model (\S+) diode((?: \S+=\S+)*)", line)
+        if match is not None:
+            out[match[1]] = dict(w.split("=") for w in match[2].split())
     return out
 
 
 @pytest.mark.parametrize("name", list(CIRCUITS))
-def test_the_spectre_netlist_reads_back_with_every_element_node_and_value(name, tmp_path):
+def test_the_spectre_netlist_reads_back_with_every_element_node_and_value(name):
     network, g = sample(CIRCUITS[name])
     text = netlist_in("spectre", network, g, "an eqprop-analog network")
+    parsed = parse_scs(text)  # analogpy's reader of Spectre netlists
+    instances = {i.name: i for i in parsed.instances}
     ours = circuit_elements(network, g)
-    statements = spectre_instances(text)
-    assert set(statements) == {e.name for e in ours}
+    assert set(instances) == {e.name for e in ours} and len(parsed.instances) == len(ours)
     masters = {"V": "vsource", "E": "vcvs", "R": "resistor", "W": "resistor"}
     values = {"V": "dc", "E": "gain", "R": "r", "W": "r", "X": "gain"}
     for element in ours:
-        nodes, master, parameters = statements[element.name]
-        assert nodes == list(element.nets), element.name
-        assert master == masters.get(element.kind, element.model), element.name
+        instance = instances[element.name]
+        assert instance.connections == list(element.nets), element.name
+        assert instance.model == masters.get(element.kind, element.model), element.name
         if element.kind != "D":
-            assert read_number(parameters[values[element.kind]], "spectre") == \
+            assert read_number(instance.params[values[element.kind]], "spectre") == \
                 expected_value(element), element.name
-    # the devices, diodes and amplifiers again through eda-netlist-parser, which reads the
-    # instances of subcircuits (cells): the top-level statements go into one
-    lines = text.splitlines()
-    end = max((i for i, line in enumerate(lines) if line.startswith("ends ")), default=0)
-    definitions = lines[:end + 1] + [line for line in lines[end + 1:]
-                                     if line.startswith(("model ", "parameters "))]
-    instances = [line for line in lines[end + 1:] if line not in definitions]
-    wrapped = tmp_path / "network.scs"
-    wrapped.write_text("\n".join(definitions + ["subckt top", *instances, "ends top"]) + "\n")
-    cell = next(c for c in NetlistParser().parse(str(wrapped)).cells if c.name == "top")
-    found = {i.name: i for i in cell.instances}
-    devices = [e for e in ours if e.kind in ("R", "W", "D", "X")]
-    assert set(found) == {e.name for e in devices}
-    for element in devices:
-        instance = found[element.name]
-        if element.kind in ("R", "W"):
-            assert instance.nodes == list(element.nets)
-            assert read_number(instance.number, "spectre") == expected_value(element)
-        elif element.kind == "D":
-            assert instance.nodes == list(element.nets)
-            assert instance.device_name == element.model.lower()
-        else:
-            assert instance.nodes == list(element.nets)
-            assert instance.device_name == element.model.lower()
-            assert read_number(instance.parameters["gain"], "spectre") == element.value
+        if element.kind == "X":
+            assert {k: read_number(v, "spectre") for k, v in instance.params.items()
+                    if k != "gain"} == dict(element.parameters), element.name
+    diode = network.spec.diode
+    assert {k: read_number(v, "spectre") for k, v in parsed.parameters.items()} == (
+        {"diode_is": diode.saturation_current, "diode_n": diode.emission_coefficient,
+         "diode_rs": diode.series_resistance} if network.spec.hidden else {})
+    # each diode model's own IS where the diodes spread, by the grammar
+    models = spectre_models(text)
+    assert set(models) == ({"DNEURON"} | {e.model for e in ours if e.kind == "D"}
+                           if network.spec.hidden else set())
+    for model, parameters in models.items():
+        if model != "DNEURON":
+            layer, node, which = re.match(r"DN_L(\d+)_(\d+)([LH]?)", model).groups()
+            row = 0 if which in ("", "L") else 1
+            assert read_number(parameters["is"], "spectre") == \
+                network.saturation_currents[int(layer) - 1][row, int(node)]
+
+
+@pytest.mark.parametrize("name", ["relu, amplifiers", "pairs, clamp, diode spread, finite gain"])
+def test_the_spectre_amplifier_has_the_ngspice_librarys_ports_and_elements(name, tmp_path):
+    """Its ports through eda-netlist-parser (analogpy's reader skips a bracketed port list), its
+    statements through analogpy's: those of the ngspice library's subcircuit."""
+    network, g = sample(CIRCUITS[name])
+    text = netlist_in("spectre", network, g, "net")
+    library = (LIBRARY / ("differential_amplifier.lib" if network.spec.pairs
+                          else "bidirectional_amplifier.lib")).read_text().splitlines()
+    header = next(line for line in library if line.startswith(".subckt")).split()
+    ports = [w for w in header[2:] if "=" not in w and ":" not in w]
+    (netlist := tmp_path / "network.scs").write_text(text)
+    (cell,) = NetlistParser().parse(str(netlist)).cells
+    assert (cell.name, cell.ports) == (header[1], ports)
+    (subcircuit,) = parse_scs(text).subcircuits
+    spice = {w[0]: w for w in (line.split() for line in library)
+             if w and w[0].startswith(("E_FWD", "F_BWD", "V_SENSE"))}
+    assert {i.name for i in subcircuit.instances} == set(spice)
+    for instance in subcircuit.instances:
+        words = spice[instance.name]
+        nets = 4 if instance.model == "vcvs" else 2
+        assert instance.connections == words[1:1 + nets], instance.name
 
 
 def test_the_spectre_amplifier_and_diode_cards_follow_the_documented_syntax():
@@ -253,9 +258,9 @@ def test_the_spectre_bench_sweeps_a_paramset_of_every_sample():
     header, *rows = [line.split() for line in lines[start + 1:end]]
     np.testing.assert_array_equal([[read_number(v, "spectre") for v in row] for row in rows],
                                   network.spec.input_gain * x)
-    statements = spectre_instances("\n".join(lines))
+    instances = {i.name: i for i in parse_scs("\n".join(lines)).instances}
     for (tag, _, _), parameter in zip(network.input_tags(), header):
-        assert statements[f"V_IN_{tag}P"][2]["dc"] == parameter
+        assert instances[f"V_IN_{tag}P"].params["dc"] == parameter
     assert f"sweep_samples sweep paramset={SAMPLES} {{" in lines and "dc_op dc" in lines
     assert f"save {' '.join(network.output_nets)}" in lines
 

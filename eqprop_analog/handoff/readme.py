@@ -38,9 +38,10 @@ def _dialect_section(network: LayeredNetwork, dialect: str) -> str:
                  "                       nets are saved (y<k> as below: out_<k>, or the difference\n"
                  "                       of the pair out_<k>p, out_<k>n)\n"
                  f"  Run: spectre {bench}\n")
-        checked = ("eda-netlist-parser 0.1.2, which recovered every device, diode and amplifier "
-                   "of the netlist (it skips source statements), and a reader of Spectre's "
-                   "instance grammar, which recovered every statement and the bench's paramset")
+        checked = ("analogpy 0.2.22's Spectre reader, which recovered every element, node and "
+                   "value of the netlist and its parameters; eda-netlist-parser 0.1.2, which "
+                   "recovered the amplifier's ports; and the tests' own reader of Spectre's "
+                   "grammar, which recovered the diode models and the bench's paramset")
     checked = textwrap.fill(f"Checked in eqprop-analog's tests by {checked}.", width=94,
                             initial_indent="  ", subsequent_indent="  ")
     return f"""
