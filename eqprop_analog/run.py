@@ -22,10 +22,10 @@ from eqprop_analog.data import Dataset, load_dataset
 from eqprop_analog.engines import Engine
 from eqprop_analog.errors import ConfigError, DataError, EqpropError
 from eqprop_analog.files import atomic_write_text, read_user_text
-from eqprop_analog.learning.checkpoint import CHECKPOINT
+from eqprop_analog.learning.checkpoint import CHECKPOINT, read_checkpoint
 from eqprop_analog.learning.engine_check import EngineCheck
 from eqprop_analog.learning.export import export_run, write_summary
-from eqprop_analog.learning.trainer import EVAL_BATCH, Trainer
+from eqprop_analog.learning.trainer import EVAL_BATCH, Trainer, check_epochs_left
 from eqprop_analog.run_report import write_report
 from eqprop_analog.spice.readback import read_weight_map
 
@@ -79,7 +79,8 @@ def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
     map, curves, summary.json (with the test set's inference profile) and report.html into
     ``run_dir``; return the summary (accuracies, seconds, run_dir, ...).
 
-    With ``resume`` the run continues from the checkpoint in ``run_dir``. An engine passed in is left
+    With ``resume`` the run continues from the checkpoint in ``run_dir``, its config.toml
+    rewritten with the options it may change (``RESUME_OPTIONS``). An engine passed in is left
     open; one made here is closed."""
     run_dir = Path(run_dir)
     data = load_dataset(config.dataset, config.seed, config.test_fraction, config.data_dir)
@@ -92,11 +93,13 @@ def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
                                 check=check, resume=resume)
         if not resume:
             run_dir.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(run_dir / CONFIG_FILE, config_to_toml(config))
             for model in trainer.network.spec.user_subcircuits:
                 atomic_write_text(run_dir / subcircuit_copy(model), model.text + "\n")
         else:
             check_subcircuits_unchanged(trainer.network.spec, run_dir)
+            check_epochs_left(run_dir, read_checkpoint(run_dir).epoch, config.epochs)
+        # a resumed run's too: a later --resume goes on with the epochs and options it now has
+        atomic_write_text(run_dir / CONFIG_FILE, config_to_toml(config))
         log(f"training {'-'.join(map(str, trainer.network.spec.layers))} on {data.name} "
             f"({len(data.x_train)} train, {len(data.x_test)} test samples) with "
             f"{engine_label(engine, trainer.network)}, {config.estimator} EP, {config.cost}, "

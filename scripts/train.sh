@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # The main job: set everything up, then train the bundled default (sklearn digits, ngspice in the
-# loop). Extra arguments go to `eqprop-analog train`, e.g. --out DIR or --resume DIR.
+# loop). Extra arguments go to `eqprop-analog train`, e.g. --out DIR or --resume DIR (a resumed
+# run keeps its own config, so the default's is not passed on).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-exec .venv/bin/eqprop-analog train --config examples/configs/digits.toml "$@"
+config=(--config examples/configs/digits.toml)
+for arg in "$@"; do
+    case "$arg" in --resume | --resume=*) config=() ;; esac
+done
+exec .venv/bin/eqprop-analog train "${config[@]}" "$@"

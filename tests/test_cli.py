@@ -4,6 +4,8 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -189,8 +191,32 @@ def test_resume_with_fewer_epochs_than_done_is_refused(tmp_path):
     result = run_cli("train", "--resume", str(tmp_path / "run"), "--epochs", "2")
     assert_one_line_error(result, "trained 3 epochs already", "above 3")
     assert "resume with" not in result.stderr  # resuming would fail alike
+    assert "epochs = 3" in (tmp_path / "run" / "config.toml").read_text()  # kept as it was
     assert run_cli("train", "--resume", str(tmp_path / "run"), "--epochs", "3",
                    "--no-progress").returncode == 0  # as many: the finished run, exported again
+
+
+def test_a_run_resumed_for_more_epochs_keeps_them_for_the_next_resume(tmp_path):
+    run = tmp_path / "run"
+    assert native_xor(run, "--epochs", "1").returncode == 0
+    assert run_cli("train", "--resume", str(run), "--epochs", "2", "--spice-workers", "2",
+                   "--no-progress").returncode == 0
+    config = tomllib.loads((run / "config.toml").read_text())
+    assert config["training"]["epochs"] == 2 and config["engine"]["spice_workers"] == 2
+    result = run_cli("train", "--resume", str(run), "--no-progress")  # killed, then resumed
+    assert result.returncode == 0, result.stderr
+    assert len((run / "metrics.csv").read_text().splitlines()) == 1 + 2
+
+
+def test_the_readmes_resume_command_resumes_a_run(tmp_path):
+    """``bash scripts/train.sh --resume DIR``: the script's own config is not passed on."""
+    run = tmp_path / "run"
+    assert native_xor(run, "--epochs", "1").returncode == 0
+    script = Path(__file__).resolve().parents[1] / "scripts" / "train.sh"
+    result = subprocess.run(["bash", str(script), "--resume", str(run), "--epochs", "2",
+                             "--no-progress"], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert len((run / "metrics.csv").read_text().splitlines()) == 1 + 2
 
 
 def test_a_dataset_name_with_dollars_is_shown_as_written(tmp_path):

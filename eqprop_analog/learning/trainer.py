@@ -77,6 +77,13 @@ class TrainResult:
         return self.history[-1]
 
 
+def check_epochs_left(run_dir: Path, done: int, epochs: int) -> None:
+    """Refuse to resume a run that has trained more than the ``epochs`` asked for."""
+    if done > epochs:
+        raise ConfigError(f"{run_dir} has trained {done} epochs already, more than the {epochs} "
+                          f"asked for; to train on, give --epochs above {done}")
+
+
 class Trainer:
     """Trains the conductances of a layered network with EP, one engine call per mini-batch;
     with a ``check``, a second engine solves a fixed mini-batch beside it every few epochs."""
@@ -227,10 +234,7 @@ class Trainer:
         if resume:
             checkpoint = read_checkpoint(self.run_dir)
             done, history = checkpoint.epoch, checkpoint.history
-            if done > self.options.epochs:
-                raise ConfigError(f"{self.run_dir} has trained {done} epochs already, more than "
-                                  f"the {self.options.epochs} asked for; to train on, give "
-                                  f"--epochs above {done}")
+            check_epochs_left(self.run_dir, done, self.options.epochs)
             conductances = tuple(np.array(g) for g in
                                  self.network.check_conductances(checkpoint.conductances))
             self.device.prepare(conductances, self.options.seed)  # the same devices as before
