@@ -1,9 +1,9 @@
 """How many threads BLAS and torch may use.
 
 On small machines multi-threaded BLAS and torch make the small matrix products of these circuits
-10-20x slower (DESIGN.md), so the CLI and the engines run on one thread unless ``EQPROP_THREADS``
-says otherwise. Importing the package changes nothing: a program that embeds it keeps its own
-settings until it builds an engine.
+slower (10-20x with 2 threads against 1 on a 2-core machine), so the CLI and the engines run on
+one thread unless ``EQPROP_THREADS`` says otherwise. Importing the package changes nothing: a
+program that embeds it keeps its own settings until it builds an engine.
 """
 
 from __future__ import annotations

@@ -42,10 +42,12 @@ _fallback_said = False  # the fallback to the sparse solver is said once per pro
 
 @dataclass(frozen=True)
 class SpiceOptions:
-    """ngspice ``.options``: tolerances of the DC solution (default reltol 1e-6, see DESIGN.md)
-    and the matrix solver (``auto``: KLU where the library has it, else ngspice's sparse one); and
-    how sweeps write the first crossbar (``auto``: as its Norton equivalent where that is exact,
-    ``full``: every device)."""
+    """ngspice ``.options``: tolerances of the DC solution (reltol 1e-6 by default: at ngspice's
+    own 1e-3 warm-started sweep points were off by up to 4e-4 V, and a looser one moves the states
+    away from the native engine's, BENCHMARKS.md, "Where ngspice spends an operating point at
+    784-100-10") and the matrix solver (``auto``: KLU where the library has it, else ngspice's
+    sparse one); and how sweeps write the first crossbar (``auto``: as its Norton equivalent where
+    that is exact, ``full``: every device)."""
 
     reltol: float = 1e-6
     vntol: float = 1e-9

@@ -139,5 +139,6 @@ def write_handoff(run_dir: str | os.PathLike, out: str | os.PathLike, *,
                                  bool(np.array_equal(measured.argmax(1), expected.argmax(1))))
     atomic_write_text(out / README, readme_text(network, data.name, n, about, bench_check,
                                                 missing, dialect))
-    files = (NETLIST, weights.name, BENCH, EXPECTED, CONFIG, *copies, *translated, README)
+    ran = (OUTPUTS_FILE,) if bench_check is not None else ()  # what the bench wrote
+    files = (NETLIST, weights.name, BENCH, EXPECTED, CONFIG, *copies, *translated, *ran, README)
     return Handoff(out, files, n, bench_check, missing)

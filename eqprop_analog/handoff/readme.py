@@ -109,6 +109,9 @@ Files
                        and predicted class, from the training engine ({engine_words})
   config.toml          the options the network was trained with; eqprop-analog evaluate reads
                        it to evaluate network.cir once you have edited it
+  outputs.txt          what bench.cir wrote when the export ran it in ngspice (the check under
+                       "Running the bench"; running the bench again overwrites it); absent
+                       where the export did not run the bench
 {copies}  README.txt           this file
 
 Running the bench

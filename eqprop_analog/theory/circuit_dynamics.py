@@ -7,8 +7,9 @@ and one Euler step of length dt is
     V_{t+1} = V_t + h F(V_t) = dPhi/dV(V_t),    Phi(V) = 1/2 ||V||^2 - h E(V),   h = dt / C,
 
 the energy-based setting of seed 000 (eq. 13) on the circuit's co-content: Theorem 1 holds exactly.
-Nudging adds the current -beta dC/dV at the outputs (DESIGN.md), so beta_eff = h beta and the
-updates of eq. 10 become Delta_V(t) = (V_{t+1} - V_t) / (h beta) and, with dPhi/dG = -h dE/dG,
+Nudging injects the current -beta dC/dV into each output node (the nudged state minimises
+E + beta C: README, "Physics in brief"), so beta_eff = h beta and the updates of eq. 10 become
+Delta_V(t) = (V_{t+1} - V_t) / (h beta) and, with dPhi/dG = -h dE/dG,
 Delta_G(t) = -(dE/dG(V_{t+1}) - dE/dG(V_t)) / beta: each resistor's own 1/2 (V_i - V_j)^2,
 differenced between consecutive steps (the form EP's estimators use, cancellation-free).
 
