@@ -15,9 +15,11 @@ from eqprop_analog.cli_flags import (
     Parser,
     add_option_flags,
     count,
+    folder_argument,
     given_options,
     numbers,
     option_names,
+    path_argument,
     positive,
     report_error,
 )
@@ -53,18 +55,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train a network with EP, the circuit solved by an engine")
-    train.add_argument("--config", help="TOML file of options (tables circuit, training, engine, "
-                       "device)")
-    train.add_argument("--out", help="run folder (default runs/<dataset>-<time>)")
-    train.add_argument("--resume", help="continue the run in this folder from its checkpoint")
+    train.add_argument("--config", type=path_argument,
+                       help="TOML file of options (tables circuit, training, engine, device)")
+    train.add_argument("--out", type=folder_argument, help="run folder (default runs/<dataset>-<time>)")
+    train.add_argument("--resume", type=folder_argument,
+                       help="continue the run in this folder from its checkpoint")
     train.add_argument("--json", action="store_true", help="end with one JSON line of results")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_option_flags(train, train_options())
 
     comp = sub.add_parser("compile", help="write the netlist of a network and its weight map")
     comp.add_argument("--layers", required=True, help="layer sizes, e.g. 64,32,10")
-    comp.add_argument("-o", "--output", required=True, help="netlist file (.cir)")
-    comp.add_argument("--config", help="TOML file whose [circuit] table gives the options")
+    comp.add_argument("-o", "--output", type=path_argument, required=True, help="netlist file (.cir)")
+    comp.add_argument("--config", type=path_argument,
+                      help="TOML file whose [circuit] table gives the options")
     add_option_flags(comp, compile_options())
 
     grad = sub.add_parser("gradcheck", help="EP estimate against finite differences through the "
@@ -75,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
                       default="finite-differences", help="the gradient EP is compared with")
     grad.add_argument("--sweep", action="store_true",
                       help="also tabulate the error of one-sided and symmetric EP over beta")
-    grad.add_argument("--plot", help="with --sweep: write the log-log plot of error against beta")
+    grad.add_argument("--plot", type=path_argument,
+                      help="with --sweep: write the log-log plot of error against beta")
     grad.add_argument("--json", action="store_true")
     add_option_flags(grad, gradcheck_options())
 
@@ -85,15 +90,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "rbp: EP = recurrent backprop in continuous time (ngspice transient); "
                         "bias: estimator bias against beta and in training; cep: continual EP; "
                         "asymmetry: EP with non-reciprocal amplifiers")
-    verify.add_argument("--config", help="TOML file whose [circuit] table gives the circuit")
+    verify.add_argument("--config", type=path_argument,
+                        help="TOML file whose [circuit] table gives the circuit")
     verify.add_argument("--layers", default="4,8,8,3", help="the circuit's layer sizes")
     verify.add_argument("--engine", choices=("ngspice", "native"),
                         help="run on this engine only (default: every engine the statement runs "
                         "on: gdu and cep native, asymmetry ngspice, rbp and bias both)")
     verify.add_argument("--beta", type=positive, help="nudging strength in S (default: the "
                         "statement's own)")
-    verify.add_argument("--out", help="folder for the figures and verify.json (default "
-                        "verify-<statement>)")
+    verify.add_argument("--out", type=folder_argument,
+                        help="folder for the figures and verify.json (default verify-<statement>)")
     verify.add_argument("--quick", action="store_true", help="smaller sweeps: seconds, not "
                         "minutes (the test suite's size)")
     verify.add_argument("--json", action="store_true", help="end with one JSON line of results")
@@ -101,17 +107,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep = sub.add_parser("sweep", help="many runs over a grid or random draws of options, on "
                            "Dask workers; resumes where a killed sweep stopped")
-    sweep.add_argument("file", help="sweep file (TOML: [sweep], [fixed], [grid] or [random])")
+    sweep.add_argument("file", type=path_argument,
+                       help="sweep file (TOML: [sweep], [fixed], [grid] or [random])")
     sweep.add_argument("--workers", type=count(256), default=2,
                        help="worker processes of the local cluster (default 2)")
     sweep.add_argument("--scheduler", help="address of a running Dask scheduler to use instead")
-    sweep.add_argument("--out", help="results folder (default: beside the file, <name>-results)")
+    sweep.add_argument("--out", type=folder_argument,
+                       help="results folder (default: beside the file, <name>-results)")
     sweep.add_argument("--retry-failed", action="store_true",
                        help="run the runs recorded as failed again (after their cause is fixed)")
 
     plot = sub.add_parser("sweep-plot", help="accuracy against each swept option")
-    plot.add_argument("results", help="a sweep's results.csv")
-    plot.add_argument("-o", "--output", help="PNG file (default: beside the table)")
+    plot.add_argument("results", type=path_argument, help="a sweep's results.csv")
+    plot.add_argument("-o", "--output", type=path_argument, help="PNG file (default: beside the table)")
     plot.add_argument("--metric", default="test_accuracy")
 
     add_handoff_commands(sub)
@@ -209,6 +217,10 @@ def cmd_gradcheck(args) -> int:
     config = apply_overrides(RunConfig(), given_options(args, gradcheck_options()))
     if args.plot and not args.sweep:
         raise ConfigError("--plot draws the sweep over beta: add --sweep")
+    if args.plot:
+        from eqprop_analog.report.plots import png_path
+
+        png_path(args.plot)  # refused now, not after the sweep
     spec = config.spec_for(layers)
     check_fits(spec, config.engine)
     network = LayeredNetwork(spec)

@@ -4,6 +4,7 @@ text the option table (:mod:`eqprop_analog.options`) converts and checks."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterable
 from typing import Any, NoReturn
@@ -46,6 +47,22 @@ def positive(text: str) -> float:
     if not (np.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
     return value
+
+
+def path_argument(text: str) -> str:
+    """An argparse type: the path of a file or folder, which an empty one is not (it would
+    read as the working folder, or as no option given at all)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty one")
+    return text
+
+
+def folder_argument(text: str) -> str:
+    """An argparse type: the path of a folder to write into, which a file's is not."""
+    path = path_argument(text)
+    if os.path.lexists(path) and not os.path.isdir(path):
+        raise argparse.ArgumentTypeError(f"{path} is a file; give a folder")
+    return path
 
 
 class Parser(argparse.ArgumentParser):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from eqprop_analog.cli_flags import count, report_error
+from eqprop_analog.cli_flags import count, folder_argument, path_argument, report_error
 
 BENCH_TOLERANCE = 1e-6  # V: an exported bench in ngspice against the training engine
 
@@ -16,8 +16,9 @@ def add_handoff_commands(sub) -> None:
     export = sub.add_parser("export", help="a trained run's hand-off folder for a hardware team: "
                             "netlist, weight map, a test bench of test samples, their expected "
                             "outputs and a README")
-    export.add_argument("run", help="the run's folder (its last checkpoint is exported)")
-    export.add_argument("--out", required=True, help="folder to write")
+    export.add_argument("run", type=path_argument,
+                        help="the run's folder (its last checkpoint is exported)")
+    export.add_argument("--out", type=folder_argument, required=True, help="folder to write")
     export.add_argument("--dialect", default="ngspice", help="the simulator's dialect: ngspice "
                         "(the default), xyce or spectre (each also writes the ngspice files)")
     export.add_argument("--samples", type=count(10_000_000), default=100,
@@ -28,19 +29,21 @@ def add_handoff_commands(sub) -> None:
     evaluate = sub.add_parser("evaluate", help="accuracy and cost of a trained network as it "
                               "stands: a run folder, the edited netlist of a run or export "
                               "folder, or measured conductances")
-    evaluate.add_argument("path", help="a run folder, or the netlist of a run or export folder "
-                          "(beside its config.toml)")
+    evaluate.add_argument("path", type=path_argument,
+                          help="a run folder, or the netlist of a run or export folder (beside its "
+                               "config.toml)")
     evaluate.add_argument("--dataset", help="another dataset of the same features and classes")
-    evaluate.add_argument("--conductances", help="CSV of element, conductance (S) that replaces "
-                          "the network's values")
+    evaluate.add_argument("--conductances", type=path_argument,
+                          help="CSV of element, conductance (S) that replaces the network's values")
     evaluate.add_argument("--samples", type=count(10_000_000),
                           help="the first N test samples (default all)")
     evaluate.add_argument("--engine", choices=("ngspice", "native"),
                           help="the engine (default the run's)")
-    evaluate.add_argument("--outputs", help="CSV file for each sample's label, outputs and "
-                          "predicted class")
-    evaluate.add_argument("--power", metavar="FILE.csv", help="CSV file for each sample's "
-                          "static power per element group, supplied and imbalance (W)")
+    evaluate.add_argument("--outputs", type=path_argument,
+                          help="CSV file for each sample's label, outputs and predicted class")
+    evaluate.add_argument("--power", type=path_argument, metavar="FILE.csv",
+                          help="CSV file for each sample's static power per element group, "
+                               "supplied and imbalance (W)")
     evaluate.add_argument("--settling", type=count(10_000_000), default=0,
                           help="simulate the first N samples' inference in time in ngspice "
                           "(node_capacitance on every free node): settling time and energy")
@@ -48,8 +51,9 @@ def add_handoff_commands(sub) -> None:
 
     report = sub.add_parser("report", help="a run's report as one self-contained HTML file "
                             "(training also writes it, as report.html in the run folder)")
-    report.add_argument("run", help="the run's folder")
-    report.add_argument("-o", "--output", help="HTML file to write (default RUN/report.html)")
+    report.add_argument("run", type=path_argument, help="the run's folder")
+    report.add_argument("-o", "--output", type=path_argument,
+                        help="HTML file to write (default RUN/report.html)")
 
 
 def cmd_export(args) -> int:

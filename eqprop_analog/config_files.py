@@ -56,6 +56,9 @@ def read_toml(path: str | Path, what: str) -> dict:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{what} {path} is not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses into each nested array or inline table
+        raise ConfigError(f"{what} {path} nests arrays or tables too deeply to be a "
+                          "config") from None
 
 
 def config_to_toml(config: RunConfig) -> str:

@@ -9,8 +9,15 @@ import os
 from pathlib import Path
 
 from eqprop_analog.circuit.subcircuit import absolute_reference
+from eqprop_analog.errors import ConfigError
 
 USER_SUBCIRCUIT_OPTIONS = ("neuron_model", "amplifier_model")
+
+
+def refuse_nul(path: str, option: str) -> None:
+    """A path option's value that no file can have: one with a NUL character."""
+    if "\x00" in path:
+        raise ConfigError(f"{option} {path!r} holds a NUL character, which no file name can")
 
 
 def absolute_paths(values: dict[str, object]) -> dict[str, object]:
@@ -22,6 +29,7 @@ def absolute_paths(values: dict[str, object]) -> dict[str, object]:
         if isinstance(values.get(name), str):
             changed[name] = absolute_reference(str(values[name]), os.getcwd(), name)
     if isinstance(values.get("init_from"), str):
+        refuse_nul(str(values["init_from"]), "init_from")
         changed["init_from"] = os.path.realpath(os.path.expanduser(str(values["init_from"])))
     if isinstance(values.get("dataset"), str) and str(values["dataset"]).endswith(".csv"):
         changed["dataset"] = os.path.abspath(os.path.expanduser(str(values["dataset"])))
@@ -40,6 +48,7 @@ def paths_from_folder(data: dict, folder: Path) -> dict:
             circuit[name] = absolute_reference(circuit[name], folder, name)
     if isinstance(training, dict) and isinstance(training.get("init_from"), str) \
             and training["init_from"] not in ("", "none"):  # "" is refused as a value
+        refuse_nul(training["init_from"], "init_from")
         training["init_from"] = os.path.realpath(folder / os.path.expanduser(
             training["init_from"]))
     return data

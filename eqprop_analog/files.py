@@ -6,25 +6,39 @@ from __future__ import annotations
 import csv
 import io
 import os
+import stat
 from pathlib import Path
 
-from eqprop_analog.errors import DataError, EqpropError
+from eqprop_analog.errors import ConfigError, DataError, EqpropError
 
 
 def read_user_text(path: str | os.PathLike, what: str,
                    error: type[EqpropError] = DataError) -> str:
     r"""The text of a file a user names (``what`` it is, for the message): UTF-8, a leading
-    byte-order mark dropped. A missing file, a folder, bytes that are not UTF-8 and NUL bytes
-    (binary data) are one-line ``error``\ s."""
+    byte-order mark dropped. An empty path, a missing file, a folder, what is no regular file (a
+    pipe, a device: reading would block or never end), an unreadable file, bytes that are not
+    UTF-8 and NUL bytes (binary data) are one-line ``error``\ s."""
+    if not os.fspath(path):
+        raise error(f"{what}: the path is empty; name the file")
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
         raise error(f"{what} {path} does not exist") from None
-    except IsADirectoryError:
-        raise error(f"{what} {path} is a folder; give the file") from None
+    except OSError as exc:  # no permission, a symlink loop, a path too long, ...
+        raise error(f"{what} {path} cannot be read: {exc.strerror or exc}") from None
+    except ValueError:  # a NUL in the path
+        raise error(f"{what} {str(path)!r}: a path cannot hold a NUL character") from None
+    if stat.S_ISDIR(mode):
+        raise error(f"{what} {path} is a folder; give the file")
+    if not stat.S_ISREG(mode):
+        raise error(f"{what} {path} is not a regular file (a pipe or a device?); give the file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise error(f"{what} {path} is not a text file (not UTF-8)") from None
+    except OSError as exc:
+        raise error(f"{what} {path} cannot be read: {exc.strerror or exc}") from None
     if "\x00" in text:
         raise error(f"{what} {path} is not a text file (it holds NUL bytes)")
     return text
@@ -40,6 +54,9 @@ def read_user_csv(path: str | os.PathLike, what: str) -> tuple[list[str], list[d
         rows = list(reader)
     except csv.Error as exc:
         raise DataError(f"{what} {path} is not a readable CSV file: {exc}") from None
+    twice = next((c for i, c in enumerate(columns) if c in columns[:i]), None)
+    if twice is not None:  # DictReader would keep the last of them without a word
+        raise DataError(f"{what} {path} has the column {twice!r} twice; keep one")
     for number, row in enumerate(rows, start=2):
         # DictReader gathers a long row's extra cells under None and fills a short one with None
         cells = len(columns) + len(row.get(None, [])) - sum(v is None for v in row.values())
@@ -50,7 +67,12 @@ def read_user_csv(path: str | os.PathLike, what: str) -> tuple[list[str], list[d
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, flush it to disk, then rename it over ``path``."""
+    """Write to a temporary file beside ``path``, flush it to disk, then rename it over ``path``.
+    A path that names no file (empty, a folder) is a one-line ConfigError; a failure to write
+    names ``path``, not the temporary file."""
+    if not os.fspath(path) or Path(path).is_dir() or not Path(path).name:
+        raise ConfigError(f"{os.fspath(path) or 'an empty path'} names no file to write; give "
+                          "a file name")
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
@@ -59,8 +81,10 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename == str(tmp):
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise
 
 

@@ -12,6 +12,7 @@ it is allowed only where an option says what it means.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -110,6 +111,9 @@ class Option:
             raise self._error(whole)
         if not math.isfinite(value):
             raise self._error(whole)
+        if 0 < abs(value) < sys.float_info.min:  # subnormal: a few bits, and 1 / value overflows
+            raise ConfigError(f"{self.name} {value!r} is below the smallest normal float "
+                              f"({sys.float_info.min:.3g}), which no computation here resolves")
         if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
             raise self._error(whole)
         if self.high is not None and (value > self.high or (self.high_open and value == self.high)):

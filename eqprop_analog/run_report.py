@@ -11,9 +11,11 @@ and the engine check and any ``verify.json`` results kept in the run folder.
 
 from __future__ import annotations
 
+import copy
 import html
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +23,8 @@ import numpy as np
 from eqprop_analog.analysis.inference import checked_profile
 from eqprop_analog.analysis.settling import checked_settling
 from eqprop_analog.analysis.step_energy import STEP_KEYS, training_energy
-from eqprop_analog.config_files import read_toml
+from eqprop_analog.config_files import config_from_mapping, read_toml
+from eqprop_analog.config_paths import paths_from_folder
 from eqprop_analog.errors import ConfigError, DataError, EqpropError
 from eqprop_analog.files import atomic_write_text, read_user_text
 from eqprop_analog.learning.checkpoint import CHECKPOINT, read_checkpoint
@@ -174,6 +177,27 @@ def _checks(run_dir: Path, history: list[dict]) -> str:
     return "".join(parts) or "<p>This run has no engine check and no verify.json.</p>"
 
 
+def check_config_fits(options: dict, conductances: tuple[np.ndarray, ...], path: Path) -> None:
+    """Refuse a run's config (parsed TOML) that is no config, or whose network has other
+    crossbars than the checkpoint holds (an edited config.toml): the report shows both."""
+    try:
+        config = config_from_mapping(paths_from_folder(copy.deepcopy(options),
+                                                       path.parent.absolute()))
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    # the data's sizes set crossbar 1's rows and the last one's columns; subcircuits no shape
+    spec = replace(config, neuron_model=None, amplifier_model=None).spec_for(
+        (1, *config.hidden, 1))
+    def inner(shapes) -> list[tuple[int | None, int | None]]:
+        return [(r if l else None, c if l < len(shapes) - 1 else None)
+                for l, (r, c) in enumerate(shapes)]
+    held = [g.shape for g in conductances]
+    if inner(held) != inner(spec.crossbar_shapes):
+        raise ConfigError(f"{path} describes a network of hidden layers {list(config.hidden)}, "
+                          f"which the checkpoint's crossbars {held} do not fit: the file was "
+                          "edited; restore it")
+
+
 def report_html(run_dir: str | os.PathLike, evaluated: dict | None = None) -> str:
     """The report of the run in ``run_dir`` as HTML text. Where its summary lacks the inference
     profile of its last checkpoint (:func:`current_profile`), ``evaluated`` gives it: the
@@ -181,6 +205,7 @@ def report_html(run_dir: str | os.PathLike, evaluated: dict | None = None) -> st
     run_dir = run_folder(run_dir)
     checkpoint = read_checkpoint(run_dir)
     options = read_toml(run_dir / "config.toml", "the run's config")
+    check_config_fits(options, checkpoint.conductances, run_dir / "config.toml")
     summary, inference = run_summary(run_dir), current_profile(run_dir, checkpoint.epoch)
     about = summary
     if inference is None:

@@ -2,6 +2,7 @@
 and in a config file, and every kind of input file empty, binary, truncated or a folder, ends
 with one line on stderr and exit status 2."""
 
+import os
 import shutil
 import tomllib
 from pathlib import Path
@@ -20,10 +21,10 @@ from eqprop_analog.sweep.results import ResultsTable
 
 # flag texts a careless or hostile user types: words, non-finite, huge, tiny, signs, empty lists
 TEXTS = ("abc", "nan", "inf", "-inf", "1e300", "-1e300", "1e-300", "-1", "0", "", " ", "1.5",
-         "none", "1,,2", "0x10", "1e", "\x00", "é")
+         "none", "1,,2", "0x10", "1e", "\x00", "é", "1e-320")
 # values a TOML file can hold that no option takes, or takes only within its range
 TOML_VALUES = ('"abc"', "nan", "inf", "-inf", "1e300", "1e-300", "-1", "0", "1979-05-27",
-               "07:32:00", "[]", '[1, "a"]', "{a = 1}", "true", '"none"', '""')
+               "07:32:00", "[]", '[1, "a"]', "{a = 1}", "true", '"none"', '""', "1e-320")
 
 
 def rejected(name: str, text: str) -> bool:
@@ -133,6 +134,8 @@ def damaged(path: Path, good: bytes, damage: str) -> Path:
         path.unlink()
     if damage == "folder":
         path.mkdir()
+    elif damage == "pipe":  # reading one would wait for a writer for ever
+        os.mkfifo(path)
     else:
         path.write_bytes({"empty": b"", "binary": bytes(range(256)) * 8,
                           "truncated": good[:len(good) // 2], "nul": good[:20] + b"\x00" +
@@ -140,7 +143,7 @@ def damaged(path: Path, good: bytes, damage: str) -> Path:
     return path
 
 
-DAMAGES = ("empty", "binary", "truncated", "nul", "folder")
+DAMAGES = ("empty", "binary", "truncated", "nul", "folder", "pipe")
 
 
 @pytest.fixture(scope="module")
@@ -241,6 +244,15 @@ def test_a_conductance_file_is_read_strictly(edit, words, small_network, tmp_pat
         read_weight_map(weights, network)
 
 
+def test_a_column_given_twice_is_refused_not_taken_from_the_last(small_network, tmp_path):
+    network, g = small_network
+    _, weights = write_netlist(tmp_path / "n.cir", network, g)
+    rows = weights.read_text().splitlines()
+    weights.write_text("\n".join([rows[0] + ",conductance"] + [r + ",1" for r in rows[1:]]))
+    with pytest.raises(DataError, match="'conductance' twice"):
+        read_weight_map(weights, network)
+
+
 @pytest.mark.parametrize("cut", [0.0, 0.3, 0.6, 0.95])
 def test_a_truncated_netlist_is_refused(cut, small_network):
     network, g = small_network
@@ -280,8 +292,81 @@ def test_every_accepted_extreme_value_trains_or_is_one_line(name, capsys, tmp_pa
     ["train", "--unknown-flag", "1"],
     ["bogus-command"],
     [],
+    # an empty path is no path: not the working folder, nor the option left out
+    ["train", "--config", ""],
+    ["train", "--resume", ""],
+    ["train", "--dataset", "xor", "--engine", "native", "--out", ""],
+    ["compile", "--layers", "2,3,2", "-o", ""],
+    ["verify", "cep", "--quick", "--out", ""],
+    ["sweep", ""],
+    ["sweep-plot", ""],
+    ["export", "", "--out", "x"],
+    ["evaluate", ""],
+    ["evaluate", "run", "--conductances", ""],
+    ["evaluate", "run", "--outputs", ""],
+    ["report", "run", "-o", ""],
+    # figures are PNG files, refused before the sweep over beta is solved
+    ["gradcheck", "--layers", "2,3,2", "--engine", "native", "--sweep", "--plot", "g.txt"],
+    ["gradcheck", "--layers", "2,3,2", "--engine", "native", "--sweep", "--plot", "."],
 ])
 def test_every_rejected_command_argument_is_one_line(argv, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, err = run(argv, capsys)
     assert one_line_error(code, err) is None, (argv, err)
+
+
+@pytest.mark.parametrize("table, line", [
+    ("circuit", "hidden = " + "[" * 5000 + "]" * 5000),  # deeper than tomllib recurses
+    ("circuit", 'neuron_model = "a\\u0000b.lib:N"'),
+    ("circuit", 'amplifier_model = "a\\u0000b.lib:A"'),
+    ("training", 'init_from = "a\\u0000b.csv"'),
+])
+def test_a_config_no_file_system_takes_is_one_line(table, line, capsys, tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text(f"[{table}]\n{line}\n")
+    code, err = run(["train", "--config", str(config), "--dataset", "xor", "--engine", "native",
+                     "--epochs", "1", "--no-progress", "--out", str(tmp_path / "run")], capsys)
+    assert one_line_error(code, err) is None, err
+    sweep = tmp_path / "s.toml"
+    sweep.write_text('[sweep]\nbase = "c\\u0000.toml"\n[grid]\nlr = [1e-8, 2e-8]\n')
+    code, err = run(["sweep", str(sweep)], capsys)
+    assert one_line_error(code, err) is None, err
+
+
+def test_a_sweep_plot_is_written_where_it_says(finished_run, capsys, tmp_path):
+    table = tmp_path / "results.csv"
+    table.write_text("run_id,status,lr,seed,test_accuracy,error\na1,ok,1e-08,0,0.5,\n"
+                     "b2,ok,2e-08,0,0.6,\n")
+    for bad in ("p.txt", str(tmp_path)):
+        assert one_line_error(*run(["sweep-plot", str(table), "-o", bad], capsys)) is None
+    assert cli.main(["sweep-plot", str(table), "-o", str(tmp_path / "p")]) == 0
+    assert f"wrote {tmp_path / 'p.png'}" in capsys.readouterr().out
+    assert (tmp_path / "p.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_an_unwritable_output_is_named_as_given(finished_run, capsys, tmp_path):
+    out = tmp_path / "no folder" / "r.html"
+    code, err = run(["report", str(finished_run), "-o", str(out)], capsys)
+    assert one_line_error(code, err) is None and str(out) in err and ".tmp" not in err, err
+
+
+def test_a_scheduler_address_without_a_port_is_one_line(capsys, tmp_path):
+    sweep = tmp_path / "s.toml"
+    sweep.write_text('[fixed]\ndataset = "xor"\nengine = "native"\nepochs = 1\n'
+                     '[grid]\nlr = [1e-8, 2e-8]\n')
+    code, err = run(["sweep", str(sweep), "--scheduler", "no-port-here"], capsys)
+    assert one_line_error(code, err) is None and "tcp://HOST:PORT" in err, err
+
+
+@pytest.mark.parametrize("edit", ["hidden = [9]", "hidden = [2, 2]", 'hidden = "x"',
+                                  'signed_weights = "differential-pairs"'])
+def test_the_report_refuses_a_config_edited_away_from_its_checkpoint(edit, finished_run, capsys,
+                                                                     tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(finished_run, run_dir)
+    config = run_dir / "config.toml"
+    key = edit.split(" = ")[0]
+    config.write_text("\n".join(edit if line.startswith(key + " = ") else line
+                                for line in config.read_text().splitlines()) + "\n")
+    code, err = run(["report", str(run_dir), "-o", str(tmp_path / "r.html")], capsys)
+    assert one_line_error(code, err) is None and "config.toml" in err, err

@@ -16,8 +16,11 @@ from eqprop_analog.learning.checkpoint import (
     save_checkpoint,
 )
 
-HISTORY = [{"epoch": 1, "train_loss": 0.5, "test_accuracy": 0.75},
-           {"epoch": 2, "train_loss": 0.25, "test_accuracy": 0.875}]
+HISTORY = [{"epoch": 1, "train_loss": 0.5, "train_accuracy": 0.75, "test_loss": 0.625,
+            "test_accuracy": 0.75, "skipped_batches": 0, "seconds": 1.5, "engine_difference": None},
+           {"epoch": 2, "train_loss": 0.25, "train_accuracy": 0.875, "test_loss": 0.5,
+            "test_accuracy": 0.875, "skipped_batches": 1, "seconds": 1.25,
+            "engine_difference": 2e-9}]
 
 
 def saved(tmp_path):
@@ -39,7 +42,8 @@ def test_round_trip_is_exact(tmp_path):
     for key in state:
         np.testing.assert_array_equal(back_state[key], state[key])
     assert (tmp_path / METRICS).read_text().splitlines() == [
-        "epoch,train_loss,test_accuracy", "1,0.5,0.75", "2,0.25,0.875"]
+        "epoch,train_loss,train_accuracy,test_loss,test_accuracy,skipped_batches,seconds,"
+        "engine_difference", "1,0.5,0.75,0.625,0.75,0,1.5,", "2,0.25,0.875,0.5,0.875,1,1.25,2e-09"]
     assert not list(tmp_path.glob(".*.tmp"))  # written atomically, no leftovers
 
 
@@ -73,3 +77,37 @@ def test_a_damaged_checkpoint_is_one_clear_error(tmp_path, damage):
     with pytest.raises(DataError, match="checkpoint") as error:
         load_checkpoint(tmp_path)
     assert str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+def _resaved(path, **changes):
+    """The checkpoint at ``path`` saved again with ``changes`` to its arrays (its format kept:
+    a damage that np.load reads without complaint)."""
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    np.savez(path, **{**arrays, **changes})
+
+
+def _rows(**change):
+    return np.array(json.dumps([HISTORY[0], {**HISTORY[1], **change}]))
+
+
+@pytest.mark.parametrize("damage, changes", [
+    ("two epochs", lambda g: {"epoch": np.array([1, 2])}),
+    ("a fractional epoch", lambda g: {"epoch": np.array(2.0)}),
+    ("text conductances", lambda g: {"g1": g.astype(str)}),
+    ("complex conductances", lambda g: {"g1": g.astype(complex)}),
+    ("a NaN conductance", lambda g: {"g1": np.where(g == g.max(), np.nan, g)}),
+    ("a negative conductance", lambda g: {"g1": -g}),
+    ("a vector of conductances", lambda g: {"g1": g.ravel()}),
+    ("rows that are no tables", lambda g: {"history": np.array("[1, 2]")}),
+    ("rows without metrics", lambda g: {"history": np.array("[{}, {}]")}),
+    ("a metric as text", lambda g: {"history": _rows(test_loss="0.1")}),
+    ("a metric missing", lambda g: {"history": _rows(test_accuracy=None)}),
+    ("epochs out of order", lambda g: {"history": _rows(epoch=1)}),
+])
+def test_a_checkpoint_that_loads_but_holds_damaged_values_is_refused(tmp_path, damage, changes):
+    conductances, _ = saved(tmp_path)
+    _resaved(tmp_path / CHECKPOINT, **changes(conductances[0]))
+    with pytest.raises(DataError, match="checkpoint") as error:
+        load_checkpoint(tmp_path)
+    assert "\n" not in str(error.value)

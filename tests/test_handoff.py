@@ -148,8 +148,9 @@ def test_an_export_of_no_run_or_onto_a_file_is_refused(digits_run, tmp_path, cap
     assert main(["export", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
     assert "holds no trained run (no checkpoint.npz)" in capsys.readouterr().err
     (tmp_path / "file").write_text("")
-    assert main(["export", str(run), "--out", str(tmp_path / "file")]) == 2
-    assert "is a file" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:  # by the flag's own check, as argparse exits
+        main(["export", str(run), "--out", str(tmp_path / "file")])
+    assert refused.value.code == 2 and "is a file" in capsys.readouterr().err
 
 
 # -- evaluate ---------------------------------------------------------------------------------------

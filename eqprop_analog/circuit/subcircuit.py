@@ -54,7 +54,7 @@ class UserSubcircuit:
 def parse_reference(reference: str, option: str) -> tuple[str, str]:
     """``FILE:NAME`` split into the file and the subcircuit's name (the last colon splits)."""
     path, colon, name = str(reference).rpartition(":")
-    if not colon or not path or not NAME.match(name):
+    if not colon or not path or "\x00" in path or not NAME.match(name):
         raise ConfigError(f"{option} must be FILE:NAME, a SPICE file and the name of a .subckt "
                           f"in it (e.g. circuits/examples/mosfet_neuron.lib:NMOS_RELU), got "
                           f"{reference!r}")
@@ -74,8 +74,6 @@ def read_subcircuit(reference: str, role: str) -> UserSubcircuit:
     docstring): a one-line error names the file, the line and what to change."""
     option = f"{role}_model"
     path, name = parse_reference(reference, option)
-    if Path(path).exists() and not Path(path).is_dir() and not Path(path).is_file():
-        raise DataError(f"{option} file {path} is not a regular file")
     if Path(path).is_file() and Path(path).stat().st_size > MAX_BYTES:
         raise DataError(f"{option} file {path} is larger than {MAX_BYTES // 1000} kB: a "
                         "subcircuit file holds a few definitions")

@@ -123,7 +123,7 @@ def evaluate(path: str | os.PathLike, *, dataset: str | None = None,
     first that many of them in time in ngspice, with the config's node capacitance on every free
     node, for their settling time and energy."""
     # run imports the trainer, slow to import
-    from eqprop_analog.run import check_subcircuits_unchanged, written_config
+    from eqprop_analog.run import CONFIG_FILE, check_subcircuits_unchanged, written_config
 
     if samples is not None and (not isinstance(samples, int) or isinstance(samples, bool)
                                 or samples < 1):
@@ -134,6 +134,10 @@ def evaluate(path: str | os.PathLike, *, dataset: str | None = None,
     if not path.exists():
         raise ConfigError(f"{path} does not exist; give a run folder or a netlist in one")
     folder = path if path.is_dir() else path.parent
+    if not (folder / CONFIG_FILE).is_file():
+        where = "is no run or export folder" if path.is_dir() else "is not in a run or export folder"
+        raise ConfigError(f"{path} {where} (no {CONFIG_FILE} {'in' if path.is_dir() else 'beside'} "
+                          "it); give a run folder or a netlist in one")
     config = written_config(folder)
     if dataset is not None:
         config = replace(config, dataset=dataset)

@@ -19,6 +19,9 @@ CHECKPOINT = "checkpoint.npz"
 METRICS = "metrics.csv"
 DEVICE_PREFIX = "device_"
 RUN_STATE = "run_state"
+# what every epoch's row holds (later rows may add steps, step energies, an engine difference)
+HISTORY_NUMBERS = ("train_loss", "train_accuracy", "test_loss", "test_accuracy",
+                   "skipped_batches", "seconds")
 
 
 @dataclass(frozen=True)
@@ -63,11 +66,11 @@ def read_checkpoint(run_dir: Path) -> Checkpoint:
         with np.load(path) as data:
             n = sum(1 for k in data.files if k.startswith("g"))
             conductances = tuple(data[f"g{l}"] for l in range(1, n + 1))
-            epoch, history = int(data["epoch"]), json.loads(str(data["history"]))
+            epoch, history = _epoch(data["epoch"]), json.loads(str(data["history"]))
             devices = {k[len(DEVICE_PREFIX):]: data[k] for k in data.files
                        if k.startswith(DEVICE_PREFIX)}
             state = json.loads(str(data[RUN_STATE])) if RUN_STATE in data.files else {}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, TypeError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise DataError(f"{path} is not a readable checkpoint ({type(exc).__name__}: {exc}); "
                         "start the run again in a new folder") from None
     run_state = _run_state(state, epoch)
@@ -77,7 +80,35 @@ def read_checkpoint(run_dir: Path) -> Checkpoint:
         raise DataError(f"{path} is not a complete checkpoint (epoch {epoch}, "
                         f"{len(history) if isinstance(history, list) else 'no'} history rows, "
                         f"{n} crossbars); start the run again in a new folder")
+    for l, g in enumerate(conductances, start=1):
+        if not (g.dtype.kind == "f" and g.ndim == 2 and g.size and g.min() > 0
+                and g.max() < np.inf):
+            raise DataError(f"{path}: crossbar {l} is not a matrix of finite conductances > 0 S "
+                            "(the checkpoint is damaged); start the run again in a new folder")
+    bad = next((i for i, row in enumerate(history, start=1) if not _history_row(row, i)), None)
+    if bad is not None:
+        raise DataError(f"{path}: the history row of epoch {bad} is damaged; start the run "
+                        "again in a new folder")
     return Checkpoint(epoch, conductances, history, devices, run_state)
+
+
+def _epoch(value: np.ndarray) -> int:
+    """The saved epoch, one integer >= 0 (a ValueError otherwise)."""
+    if value.shape != () or value.dtype.kind not in "iu" or int(value) < 0:
+        raise ValueError(f"the epoch is {value!r}, not one count")
+    return int(value)
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _history_row(row: object, epoch: int) -> bool:
+    """Whether ``row`` is the metrics of ``epoch`` as the trainer writes them: its numbers, and
+    the later columns numbers or empty (null)."""
+    return (isinstance(row, dict) and row.get("epoch") == epoch
+            and all(_number(row.get(k)) for k in HISTORY_NUMBERS)
+            and all(_number(v) or v is None for v in row.values()))
 
 
 def _run_state(state, epoch: int) -> RunState | None:

@@ -1,8 +1,12 @@
-"""Training curves as a PNG."""
+"""Figures as PNG files: the training curves, the bias of EP against beta."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+
+from eqprop_analog.errors import ConfigError
+from eqprop_analog.files import atomic_write_bytes
 
 
 def plain(text: str) -> str:
@@ -23,14 +27,34 @@ def new_figure(width: float, height: float):
     return fig
 
 
+def png_path(path: str | Path) -> Path:
+    """The PNG file a figure named ``path`` goes to: ``path``, with ``.png`` added where it has no
+    suffix; another suffix, or a folder, is a one-line ConfigError."""
+    path = Path(path)
+    if path.is_dir() or not path.name:
+        raise ConfigError(f"{path} is a folder; name the PNG file to write")
+    if not path.suffix:
+        return path.with_name(path.name + ".png")
+    if path.suffix.lower() != ".png":
+        raise ConfigError(f"{path}: figures are written as PNG; give a file name ending in .png")
+    return path
+
+
+def write_png(fig, path: str | Path, dpi: int) -> Path:
+    """Write ``fig`` to :func:`png_path` of ``path``, atomically; return where it went."""
+    path = png_path(path)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    atomic_write_bytes(path, buffer.getvalue())
+    return path
+
+
 def save_figure(fig, path: str | Path, title: str = "") -> Path:
-    """Title (shown as written), tight layout, PNG at 110 dpi."""
+    """Title (shown as written), tight layout, PNG at 110 dpi; return the file written."""
     if title:
         fig.suptitle(plain(title))
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    return path
+    return write_png(fig, path, dpi=110)
 
 
 def plot_curves(history: list[dict], path: str | Path, title: str = "") -> Path:

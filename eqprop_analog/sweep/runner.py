@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from eqprop_analog.config import OPTIONS, RunConfig
-from eqprop_analog.errors import EqpropError
+from eqprop_analog.errors import ConfigError, EqpropError
 from eqprop_analog.options import toml_value
 from eqprop_analog.sweep.results import METRICS, ResultsTable
 from eqprop_analog.sweep.spec import RunPoint, SweepSpec
@@ -80,7 +80,11 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, *, workers: int = 2,
     if not pending:
         return table
     if scheduler:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler)
+        except (OSError, ValueError) as exc:  # no answer; an address without a port, ...
+            raise ConfigError(f"cannot reach the Dask scheduler at {scheduler!r} ({exc}); give "
+                              "its address as tcp://HOST:PORT") from None
     else:
         client = Client(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                      dashboard_address=None, silence_logs=logging.ERROR))

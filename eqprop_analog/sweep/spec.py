@@ -92,7 +92,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
                           f"{', '.join(HEAD_KEYS)}")
     base = RunConfig()
     if "base" in head:
-        if not isinstance(head["base"], str) or not head["base"]:
+        if not isinstance(head["base"], str) or not head["base"] or "\x00" in head["base"]:
             raise ConfigError(f"[sweep] base must be the path of a run config, got {head['base']!r}")
         base = load_config((path.parent / head["base"]).resolve())
     fixed, grid, random = data.get("fixed", {}), data.get("grid", {}), data.get("random", {})
