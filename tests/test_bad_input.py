@@ -232,6 +232,8 @@ def test_a_damaged_conductance_file_is_one_clear_error(damage, small_network, tm
     (lambda rows: rows + ["R_L9_000_000,9,0,0,a,b,1e-6"], "not a crossbar element"),
     (lambda rows: rows[:-1] + [rows[-1].rsplit(",", 1)[0] + ",-1e-6"], "finite number"),
     (lambda rows: rows[:-1] + [rows[-1].rsplit(",", 1)[0] + ",nan"], "finite number"),
+    (lambda rows: rows[:-1] + [rows[-1].rsplit(",", 1)[0] + ",1e-320"], "finite number"),
+    (lambda rows: rows[:-1] + [rows[-1].rsplit(",", 1)[0] + ",1e309"], "finite number"),
     (lambda rows: rows[:-1] + [rows[-1] + ",1"], "of its header"),
     (lambda rows: rows[:-1] + [rows[-1].split(",", 1)[0]], "of its header"),
 ])
@@ -276,7 +278,8 @@ def test_every_accepted_extreme_value_trains_or_is_one_line(name, capsys, tmp_pa
 
 @pytest.mark.parametrize("argv", [
     ["compile", "-o", "n.cir", "--layers", text] for text in
-    ("", "a", "0,2", "2", "1e9,2", "-1,2", "2,,2", "2.5,2", "99999999999999999999,2")] + [
+    ("", "a", "0,2", "2", "1e9,2", "-1,2", "2,,2", "2.5,2", "99999999999999999999,2",
+                 ",".join(["2"] * 103))] + [
     ["gradcheck", "--engine", "native", "--layers", "2,,2"],
     ["gradcheck", "--engine", "native", "--batch", "0"],
     ["gradcheck", "--engine", "native", "--batch", "1000000000"],
@@ -370,3 +373,14 @@ def test_the_report_refuses_a_config_edited_away_from_its_checkpoint(edit, finis
                                 for line in config.read_text().splitlines()) + "\n")
     code, err = run(["report", str(run_dir), "-o", str(tmp_path / "r.html")], capsys)
     assert one_line_error(code, err) is None and "config.toml" in err, err
+
+
+@pytest.mark.parametrize("ohms", ["0", "-1k", "1e400", "1e-320", "nan"])
+def test_an_edited_resistance_no_circuit_has_is_refused_by_name(ohms, small_network):
+    network, g = small_network
+    text = netlist_text(network, g)
+    line = next(l for l in text.splitlines() if l.startswith("R_L1_001_000 "))
+    edited = text.replace(line, " ".join(line.split()[:3] + [ohms]))
+    with pytest.raises(ConfigError, match="R_L1_001_000") as error:
+        read_conductances(edited, network)
+    assert "\n" not in str(error.value)

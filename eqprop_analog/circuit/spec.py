@@ -14,6 +14,10 @@ NEURON_KINDS: tuple[str, ...] = ("relu", "clamp")
 SignedWeights = Literal["doubled-inputs", "differential-pairs"]
 SIGNED_WEIGHTS: tuple[str, ...] = ("doubled-inputs", "differential-pairs")
 
+# far beyond any network EP has trained (the seeds' have a few): more is a mistyped list,
+# whose circuit would be built and solved for hours before anything else went wrong
+MAX_HIDDEN_LAYERS = 100
+
 
 def _require(condition: bool, message: str) -> None:
     if not condition:
@@ -122,6 +126,8 @@ class CircuitSpec:
         layers = tuple(self.layers)
         object.__setattr__(self, "layers", layers)
         _require(len(layers) >= 2, f"layers needs at least inputs and outputs, got {list(layers)}")
+        _require(len(layers) - 2 <= MAX_HIDDEN_LAYERS,
+                 f"at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(layers) - 2}")
         _require(all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in layers),
                  f"every layer size must be a positive integer, got {list(layers)}")
         for name in ("input_gain", "g_min", "g_max", "relu_bias", "clamp_low", "clamp_high",

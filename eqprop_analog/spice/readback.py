@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +56,12 @@ def netlist_elements(text: str) -> list[ElementNets]:
     return elements
 
 
+def positive_normal(value: float) -> bool:
+    """Whether ``value`` is a finite number > 0 whose reciprocal is one too: a conductance or a
+    resistance a circuit can have (a subnormal float is neither)."""
+    return sys.float_info.min <= value <= sys.float_info.max
+
+
 def read_conductances(text: str, network: LayeredNetwork) -> tuple[np.ndarray, ...]:
     """Recover the crossbar conductances of ``network`` from netlist text: the exact value of the
     ``$ G=`` comment where the written resistance is that value's (the tool's own lines), else
@@ -66,16 +73,22 @@ def read_conductances(text: str, network: LayeredNetwork) -> tuple[np.ndarray, .
     for line in text.splitlines():
         parts = line.split()
         if len(parts) >= 4 and parts[0].upper().startswith("R_L"):
-            exact = parts[5][2:] if len(parts) == 6 and parts[5].startswith("G=") else None
             try:
-                if exact is not None and resistance_text(float(exact)) != parts[3]:
-                    exact = None  # the resistance was changed: the comment is stale
-                values[parts[0].upper()] = (float(exact) if exact
-                                            else 1.0 / read_number(parts[3], "spice"))
-            except (ValueError, ZeroDivisionError):
-                raise ConfigError(f"cannot read the conductance of {parts[0]} from {line.strip()!r}; "
-                                  "write resistances as numbers of ohms (SPICE scale suffixes "
-                                  "allowed: 12.5k, 1meg)") from None
+                ohms = read_number(parts[3], "spice")
+            except ValueError:
+                raise ConfigError(f"cannot read the resistance of {parts[0]} from "
+                                  f"{line.strip()!r}; write it as a number of ohms (SPICE scale "
+                                  "suffixes allowed: 12.5k, 1meg)") from None
+            if not positive_normal(ohms):
+                raise ConfigError(f"the resistance of {parts[0]} is {parts[3]}, not a finite number "
+                                  f"of ohms > 0, in {line.strip()!r}")
+            exact = parts[5][2:] if len(parts) == 6 and parts[5].startswith("G=") else None
+            try:  # the tool's own comment, where the resistance is still the one it wrote
+                siemens = float(exact) if exact and resistance_text(float(exact)) == parts[3] \
+                    else 1.0 / ohms
+            except (ValueError, ZeroDivisionError):  # a comment edited into no conductance
+                siemens = 1.0 / ohms
+            values[parts[0].upper()] = siemens
     out = []
     for names in network.resistor_names:
         missing = [n for n in names.flat if n not in values]
@@ -110,7 +123,7 @@ def read_weight_map(path: str | os.PathLike, network: LayeredNetwork) -> tuple[n
             siemens = float(value)
         except ValueError:
             siemens = math.nan
-        if not (math.isfinite(siemens) and siemens > 0):
+        if not positive_normal(siemens):
             raise DataError(f"conductance file {path} line {line}: the conductance of {name} "
                             f"must be a finite number of siemens > 0, got {value!r}")
         out[l][index] = siemens
