@@ -28,6 +28,8 @@ from eqprop_analog.errors import ConfigError, EqpropError, SolverError
 from eqprop_analog.threads import limit_threads
 
 STATEMENTS = ("gdu", "rbp", "bias", "cep", "asymmetry")  # eqprop_analog.theory.<statement>
+# the options only ngspice reads: given where no ngspice runs, they would change nothing
+NGSPICE_OPTIONS = ("spice_timeout", "spice_workers", "matrix_solver", "input_crossbar")
 
 
 # The run options each command takes as flags (compile and gradcheck take --layers for hidden).
@@ -41,13 +43,25 @@ def compile_options() -> tuple[str, ...]:
 
 def gradcheck_options() -> tuple[str, ...]:
     return option_names("circuit", but=("hidden",)) + (
-        "engine", "spice_timeout", "spice_workers", "matrix_solver", "input_crossbar", "beta",
-        "estimator", "nudging", "seed")
+        "engine", *NGSPICE_OPTIONS, "beta", "estimator", "nudging", "seed")
 
 
 def verify_options() -> tuple[str, ...]:
-    return option_names("circuit", but=("hidden",)) + (
-        "spice_timeout", "spice_workers", "matrix_solver", "input_crossbar", "nudging", "seed")
+    return option_names("circuit", but=("hidden",)) + (*NGSPICE_OPTIONS, "nudging", "seed")
+
+
+def ngspice_flags(given: dict) -> tuple[str, ...]:
+    """The flags of ngspice's own options among the options ``given`` on the command line."""
+    from eqprop_analog.config import OPTIONS
+
+    return tuple(OPTIONS[name].flag for name in NGSPICE_OPTIONS if name in given)
+
+
+def refuse_ngspice_flags(flags: tuple[str, ...], runs: str) -> None:
+    """Refuse ngspice's flags where no ngspice runs: ``runs`` says what runs instead."""
+    if flags:
+        raise ConfigError(f"{runs} runs no ngspice, so {', '.join(flags)} would change nothing; "
+                          "drop it")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -152,6 +166,8 @@ def cmd_train(args) -> int:
         if (run_dir / CHECKPOINT).exists():
             raise ConfigError(f"{run_dir} already holds a run; resume it with --resume {run_dir} "
                               "or choose another --out")
+    if "ngspice" not in (config.engine, config.check_engine):
+        refuse_ngspice_flags(ngspice_flags(overrides), f"training on {config.engine}")
     try:
         summary = train(config, run_dir, resume=bool(args.resume),
                         progress=False if args.no_progress else None)
@@ -214,7 +230,10 @@ def cmd_gradcheck(args) -> int:
     from eqprop_analog.learning.estimators import EPEstimator
 
     layers = numbers(args.layers, int, "--layers")
-    config = apply_overrides(RunConfig(), given_options(args, gradcheck_options()))
+    given = given_options(args, gradcheck_options())
+    config = apply_overrides(RunConfig(), given)
+    if config.engine != "ngspice":
+        refuse_ngspice_flags(ngspice_flags(given), f"gradcheck --engine {config.engine}")
     if args.plot and not args.sweep:
         raise ConfigError("--plot draws the sweep over beta: add --sweep")
     if args.plot:
@@ -289,8 +308,10 @@ def cmd_verify(args) -> int:
         raise ConfigError(f"--out {out} is a file; give a folder")
     # with --json, stdout ends with the JSON line: progress goes to stderr
     log = (lambda line: print(line, file=sys.stderr)) if args.json else print
-    config = apply_overrides(_base_config(args), given_options(args, verify_options()))
-    request = VerifyRequest(config, layers, args.engine, args.beta, out, args.quick, log)
+    given = given_options(args, verify_options())
+    config = apply_overrides(_base_config(args), given)
+    request = VerifyRequest(config, layers, args.engine, args.beta, out, args.quick, log,
+                            ngspice_flags(given))
     out.mkdir(parents=True, exist_ok=True)
     verdict = importlib.import_module(f"eqprop_analog.theory.{args.statement}").run(request)
     path = verdict.write(out)

@@ -308,6 +308,12 @@ def test_every_accepted_extreme_value_trains_or_is_one_line(name, capsys, tmp_pa
     ["evaluate", "run", "--conductances", ""],
     ["evaluate", "run", "--outputs", ""],
     ["report", "run", "-o", ""],
+    # ngspice's own options where no ngspice runs would change nothing
+    ["train", "--dataset", "xor", "--engine", "native", "--spice-workers", "2"],
+    ["gradcheck", "--layers", "2,3,2", "--engine", "native", "--matrix-solver", "klu"],
+    ["verify", "gdu", "--quick", "--layers", "2,3,2", "--spice-timeout", "5"],
+    ["verify", "bias", "--quick", "--layers", "2,3,2", "--engine", "native",
+     "--input-crossbar", "full"],
     # figures are PNG files, refused before the sweep over beta is solved
     ["gradcheck", "--layers", "2,3,2", "--engine", "native", "--sweep", "--plot", "g.txt"],
     ["gradcheck", "--layers", "2,3,2", "--engine", "native", "--sweep", "--plot", "."],
@@ -384,3 +390,11 @@ def test_an_edited_resistance_no_circuit_has_is_refused_by_name(ohms, small_netw
     with pytest.raises(ConfigError, match="R_L1_001_000") as error:
         read_conductances(edited, network)
     assert "\n" not in str(error.value)
+
+
+def test_ngspice_options_are_taken_where_ngspice_checks_the_training(capsys, tmp_path):
+    code, err = run(["train", "--dataset", "xor", "--hidden", "2", "--engine", "native",
+                     "--check-engine", "ngspice", "--spice-workers", "1", "--epochs", "1",
+                     "--no-progress", "--out", str(tmp_path / "run")], capsys)
+    assert code == 0, err
+    assert "spice_workers = 1" in (tmp_path / "run" / "config.toml").read_text()

@@ -199,10 +199,10 @@ def test_resume_with_fewer_epochs_than_done_is_refused(tmp_path):
 def test_a_run_resumed_for_more_epochs_keeps_them_for_the_next_resume(tmp_path):
     run = tmp_path / "run"
     assert native_xor(run, "--epochs", "1").returncode == 0
-    assert run_cli("train", "--resume", str(run), "--epochs", "2", "--spice-workers", "2",
+    assert run_cli("train", "--resume", str(run), "--epochs", "2", "--no-step-energy",
                    "--no-progress").returncode == 0
     config = tomllib.loads((run / "config.toml").read_text())
-    assert config["training"]["epochs"] == 2 and config["engine"]["spice_workers"] == 2
+    assert config["training"]["epochs"] == 2 and config["training"]["step_energy"] is False
     result = run_cli("train", "--resume", str(run), "--no-progress")  # killed, then resumed
     assert result.returncode == 0, result.stderr
     assert len((run / "metrics.csv").read_text().splitlines()) == 1 + 2

@@ -34,6 +34,7 @@ class VerifyRequest:
     out: Path = Path("verify")
     quick: bool = False
     log: Callable[[str], object] = print
+    ngspice_flags: tuple[str, ...] = ()  # ngspice's options given as flags, for the check below
 
     def __post_init__(self) -> None:
         if len(self.layers) < 3:
@@ -51,6 +52,9 @@ class VerifyRequest:
         engines = runs_on if self.engine is None else (self.engine,)
         if "ngspice" in engines:
             find_library()
+        elif self.ngspice_flags:
+            raise ConfigError(f"verify {statement} runs on {' and '.join(engines)} only, so "
+                              f"{', '.join(self.ngspice_flags)} would change nothing; drop it")
         return engines
 
     def network(self, engine: str = "native") -> LayeredNetwork:
