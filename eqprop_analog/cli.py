@@ -134,7 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     plot = sub.add_parser("sweep-plot", help="accuracy against each swept option")
     plot.add_argument("results", type=path_argument, help="a sweep's results.csv")
     plot.add_argument("-o", "--output", type=path_argument, help="PNG file (default: beside the table)")
-    plot.add_argument("--metric", default="test_accuracy")
+    plot.add_argument("--metric", default="test_accuracy",
+                      help="the column to plot (default test_accuracy): a metric, or a cost such "
+                           "as static_power_w or training_energy_j")
 
     add_handoff_commands(sub)
     return parser

@@ -2,6 +2,7 @@
 resumed without losing or repeating a finished run."""
 
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from eqprop_analog.errors import ConfigError
+from eqprop_analog.sweep.results import ENERGY_METRICS
 from eqprop_analog.sweep.spec import load_sweep
 
 CONFIGS = Path(__file__).resolve().parents[1] / "examples" / "configs"
@@ -46,6 +48,17 @@ def test_a_sweep_records_each_run_and_each_failure(tmp_path):
     assert {r["g_max"] for r in ok} == {"0.0001"} and len(ok) == 2
     assert all(0 <= float(r["test_accuracy"]) <= 1 and r["error"] == "" for r in ok)
     assert all("g_max" in r["error"] for r in failed) and len(failed) == 2
+    for row in ok:  # its energy, as its own metrics.csv and summary.json have it
+        metrics = rows(tmp_path / "sweep-results" / "runs" / row["run_id"] / "metrics.csv")
+        assert float(row["training_energy_j"]) == pytest.approx(sum(
+            int(m["steps"]) * (float(m["step_free_phase_j"]) + float(m["step_nudged_phases_j"]))
+            for m in metrics), rel=1e-12)
+        assert float(row["step_nudged_phases_j"]) == float(metrics[-1]["step_nudged_phases_j"])
+        summary = json.loads((tmp_path / "sweep-results" / "runs" / row["run_id"] /
+                              "summary.json").read_text())
+        assert float(row["static_power_w"]) == summary["inference"]["static_power_w"]["supplied"]
+        assert row["step_programming_j"] == ""  # clipped devices take no pulses
+    assert all(r["static_power_w"] == "" for r in failed)
     plot = sweep_cli("sweep-plot", tmp_path / "sweep-results" / "results.csv")
     assert plot.returncode == 0 and (tmp_path / "sweep-results" / "sweep.png").stat().st_size > 0
 
@@ -191,3 +204,22 @@ def test_an_option_added_later_at_its_default_leaves_run_ids_as_they_were(tmp_pa
     monkeypatch.undo()
     changed = replace(spec, base=replace(spec.base, node_capacitance=2e-12))
     assert not set(runner.run_id(changed, p) for p in spec.points()) & set(now)
+
+
+def test_a_table_from_before_the_energy_columns_goes_on_in_the_new_layout(tmp_path):
+    sweep = write_sweep(tmp_path, "[grid]\nlr = [[5e-9], [1e-8]]", "epochs = 1")
+    assert sweep_cli("sweep", sweep, "--workers", "1").returncode == 0
+    results = tmp_path / "sweep-results" / "results.csv"
+    new = rows(results)
+    old_columns = [c for c in new[0] if c not in ENERGY_METRICS]
+    with open(results, "w", newline="") as fh:  # as the sweep wrote it before, one run done
+        writer = csv.DictWriter(fh, old_columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerow(new[0])
+    result = sweep_cli("sweep", sweep, "--workers", "1")
+    assert result.returncode == 0, result.stderr
+    assert "1 already in" in result.stdout
+    kept, ran = rows(results)
+    assert list(kept) == list(new[0])  # the new layout
+    assert {k: kept[k] for k in old_columns} == {k: new[0][k] for k in old_columns}
+    assert all(kept[k] == "" for k in ENERGY_METRICS) and float(ran["training_energy_j"]) > 0

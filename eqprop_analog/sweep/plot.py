@@ -12,7 +12,7 @@ import numpy as np
 
 from eqprop_analog.errors import DataError
 from eqprop_analog.report.plots import plain, write_png
-from eqprop_analog.sweep.results import METRICS, read_table
+from eqprop_analog.sweep.results import ENERGY_METRICS, METRICS, read_table
 
 
 def read_results(path: str | Path, metric: str = "test_accuracy") -> tuple[list[dict], list[str]]:
@@ -37,8 +37,9 @@ def plot_sweep(results: str | Path, out: str | Path, metric: str = "test_accurac
     the file written."""
     from matplotlib.figure import Figure
 
-    if metric not in METRICS:
-        raise DataError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
+    if metric not in METRICS + ENERGY_METRICS:
+        raise DataError(f"metric must be one of {', '.join(METRICS + ENERGY_METRICS)}, got "
+                        f"{metric!r}")
     rows, swept = read_results(results, metric)
     figure = Figure(figsize=(4.2 * len(swept), 3.4), layout="constrained")
     axes = figure.subplots(1, len(swept), squeeze=False)[0]

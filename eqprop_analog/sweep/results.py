@@ -12,6 +12,10 @@ from eqprop_analog.files import atomic_write_text, read_user_csv
 
 METRICS = ("test_accuracy", "best_test_accuracy", "train_accuracy", "test_loss", "train_loss",
            "epochs", "seconds")
+# what a run costs in the circuit (W, J), from its summary: the mean power an inference draws, a
+# step's phases and programming in the last epoch, and all of training; empty where not recorded
+ENERGY_METRICS = ("static_power_w", "step_free_phase_j", "step_nudged_phases_j",
+                  "step_programming_j", "training_energy_j")
 
 
 class ResultsTable:
@@ -20,11 +24,13 @@ class ResultsTable:
 
     def __init__(self, path: str | Path, swept: tuple[str, ...]) -> None:
         self.path = Path(path)
-        self.columns = ("run_id", "status", *swept, "seed", *METRICS, "error")
+        self.columns = ("run_id", "status", *swept, "seed", *METRICS, *ENERGY_METRICS, "error")
         self.rows: list[dict] = []
         if self.path.exists():
             columns, self.rows = read_table(self.path)
-            if tuple(columns) != self.columns:
+            # a table from before the energy columns goes on in the new layout, its rows empty there
+            before_energy = ("run_id", "status", *swept, "seed", *METRICS, "error")
+            if tuple(columns) not in (self.columns, before_energy):
                 raise DataError(f"{self.path} holds the results of another sweep (columns "
                                 f"{', '.join(columns)}); give this sweep another --out")
 
@@ -47,7 +53,7 @@ class ResultsTable:
     def _write(self) -> None:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=self.columns, lineterminator="\n",
-                                extrasaction="ignore")
+                                extrasaction="ignore", restval="")
         writer.writeheader()
         writer.writerows(self.rows)
         atomic_write_text(self.path, buffer.getvalue())

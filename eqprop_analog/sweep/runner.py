@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from eqprop_analog.analysis.step_energy import STEP_KEYS
 from eqprop_analog.config import OPTIONS, RunConfig
 from eqprop_analog.errors import ConfigError, EqpropError
 from eqprop_analog.options import toml_value
@@ -49,7 +50,20 @@ def run_point(config: RunConfig, run_dir: str) -> dict:
                         progress=False, log=lambda *args: None)
     except (EqpropError, OSError, ValueError, ArithmeticError) as exc:
         return {"status": "failed", "error": " ".join(str(exc).split())}
-    return {"status": "ok", **{k: summary[k] for k in METRICS}}
+    return {"status": "ok", **{k: summary[k] for k in METRICS}, **energy_metrics(summary)}
+
+
+def energy_metrics(summary: dict) -> dict[str, float]:
+    """A run's :data:`~.results.ENERGY_METRICS` from its summary, those it recorded."""
+    energy = summary.get("training_energy", {})
+    per_step, totals = energy.get("per_step_j", {}), energy.get("total_j", {})
+    row = {key: per_step[name] for name, key in STEP_KEYS.items() if name in per_step}
+    if totals:
+        row["training_energy_j"] = float(sum(totals.values()))
+    supplied = summary.get("inference", {}).get("static_power_w", {}).get("supplied")
+    if supplied is not None:
+        row["static_power_w"] = supplied
+    return row
 
 
 def run_sweep(spec: SweepSpec, out_dir: str | Path, *, workers: int = 2,
