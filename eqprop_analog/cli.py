@@ -239,9 +239,9 @@ def cmd_gradcheck(args) -> int:
     if args.plot and not args.sweep:
         raise ConfigError("--plot draws the sweep over beta: add --sweep")
     if args.plot:
-        from eqprop_analog.report.plots import png_path
+        from eqprop_analog.report.plots import figure_path
 
-        png_path(args.plot)  # refused now, not after the sweep
+        figure_path(args.plot)  # refused now, not after the sweep
     spec = config.spec_for(layers)
     check_fits(spec, config.engine)
     network = LayeredNetwork(spec)

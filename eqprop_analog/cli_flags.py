@@ -52,7 +52,7 @@ def positive(text: str) -> float:
 def path_argument(text: str) -> str:
     """An argparse type: the path of a file or folder, which an empty one is not (it would
     read as the working folder, or as no option given at all)."""
-    if not text.strip():
+    if not text:
         raise argparse.ArgumentTypeError("expected a path, got an empty one")
     return text
 
@@ -61,7 +61,8 @@ def folder_argument(text: str) -> str:
     """An argparse type: the path of a folder to write into, which a file's is not."""
     path = path_argument(text)
     if os.path.lexists(path) and not os.path.isdir(path):
-        raise argparse.ArgumentTypeError(f"{path} is a file; give a folder")
+        what = "a file" if os.path.exists(path) else "a symbolic link to nothing"
+        raise argparse.ArgumentTypeError(f"{path} is {what}; give a folder")
     return path
 
 

@@ -15,9 +15,10 @@ from eqprop_analog.errors import ConfigError, DataError, EqpropError
 def read_user_text(path: str | os.PathLike, what: str,
                    error: type[EqpropError] = DataError) -> str:
     r"""The text of a file a user names (``what`` it is, for the message): UTF-8, a leading
-    byte-order mark dropped. An empty path, a missing file, a folder, what is no regular file (a
-    pipe, a device: reading would block or never end), an unreadable file, bytes that are not
-    UTF-8 and NUL bytes (binary data) are one-line ``error``\ s."""
+    byte-order mark dropped. A pipe is read to its end (``--config <(...)``), one that nothing
+    writes to as empty. An empty path, a missing file, a folder, a device (reading it would never
+    end), an unreadable file, bytes that are not UTF-8 and NUL bytes (binary data) are one-line
+    ``error``\ s."""
     if not os.fspath(path):
         raise error(f"{what}: the path is empty; name the file")
     path = Path(path)
@@ -31,10 +32,10 @@ def read_user_text(path: str | os.PathLike, what: str,
         raise error(f"{what} {str(path)!r}: a path cannot hold a NUL character") from None
     if stat.S_ISDIR(mode):
         raise error(f"{what} {path} is a folder; give the file")
-    if not stat.S_ISREG(mode):
-        raise error(f"{what} {path} is not a regular file (a pipe or a device?); give the file")
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+        raise error(f"{what} {path} is a device or a socket, not a file; give the file")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = _read_pipe(path) if stat.S_ISFIFO(mode) else path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise error(f"{what} {path} is not a text file (not UTF-8)") from None
     except OSError as exc:
@@ -42,6 +43,15 @@ def read_user_text(path: str | os.PathLike, what: str,
     if "\x00" in text:
         raise error(f"{what} {path} is not a text file (it holds NUL bytes)")
     return text
+
+
+def _read_pipe(path: Path) -> str:
+    """A pipe's text to its end. Opened without waiting for a writer, then read waiting for one:
+    a pipe that no process has open for writing reads as empty at once."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    os.set_blocking(fd, True)
+    with io.TextIOWrapper(os.fdopen(fd, "rb"), encoding="utf-8-sig") as pipe:
+        return pipe.read()
 
 
 def read_user_csv(path: str | os.PathLike, what: str) -> tuple[list[str], list[dict]]:
@@ -54,7 +64,7 @@ def read_user_csv(path: str | os.PathLike, what: str) -> tuple[list[str], list[d
         rows = list(reader)
     except csv.Error as exc:
         raise DataError(f"{what} {path} is not a readable CSV file: {exc}") from None
-    twice = next((c for i, c in enumerate(columns) if c in columns[:i]), None)
+    twice = next((c for i, c in enumerate(columns) if c and c in columns[:i]), None)
     if twice is not None:  # DictReader would keep the last of them without a word
         raise DataError(f"{what} {path} has the column {twice!r} twice; keep one")
     for number, row in enumerate(rows, start=2):
@@ -82,7 +92,10 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:  # its folder is missing or a file: there is no temporary to remove
+            pass
         if isinstance(exc, OSError) and exc.filename == str(tmp):
             raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise

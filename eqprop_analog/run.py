@@ -79,9 +79,9 @@ def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
     map, curves, summary.json (with the test set's inference profile) and report.html into
     ``run_dir``; return the summary (accuracies, seconds, run_dir, ...).
 
-    With ``resume`` the run continues from the checkpoint in ``run_dir``, its config.toml
-    rewritten with the options it may change (``RESUME_OPTIONS``). An engine passed in is left
-    open; one made here is closed."""
+    With ``resume`` the run continues from the checkpoint in ``run_dir`` and its config.toml is
+    rewritten with ``config`` (:func:`resume_config` lets only ``RESUME_OPTIONS`` differ from the
+    run's). An engine passed in is left open; one made here is closed."""
     run_dir = Path(run_dir)
     data = load_dataset(config.dataset, config.seed, config.test_fraction, config.data_dir)
     own_engine = engine is None
@@ -97,6 +97,7 @@ def train(config: RunConfig, run_dir: str | Path, *, resume: bool = False,
                 atomic_write_text(run_dir / subcircuit_copy(model), model.text + "\n")
         else:
             check_subcircuits_unchanged(trainer.network.spec, run_dir)
+            # refused before config.toml takes the epochs asked for (the trainer checks it too)
             check_epochs_left(run_dir, read_checkpoint(run_dir).epoch, config.epochs)
         # a resumed run's too: a later --resume goes on with the epochs and options it now has
         atomic_write_text(run_dir / CONFIG_FILE, config_to_toml(config))

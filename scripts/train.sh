@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 config=(--config examples/configs/digits.toml)
 for arg in "$@"; do
-    case "$arg" in --resume | --resume=*) config=() ;; esac
+    case "$arg" in --res | --res=* | --resu*) config=() ;; esac  # argparse takes --res too
 done
-exec .venv/bin/eqprop-analog train "${config[@]}" "$@"
+exec .venv/bin/eqprop-analog train ${config[@]+"${config[@]}"} "$@"

@@ -4,6 +4,8 @@ with one line on stderr and exit status 2."""
 
 import os
 import shutil
+import threading
+import time
 import tomllib
 from pathlib import Path
 
@@ -134,7 +136,7 @@ def damaged(path: Path, good: bytes, damage: str) -> Path:
         path.unlink()
     if damage == "folder":
         path.mkdir()
-    elif damage == "pipe":  # reading one would wait for a writer for ever
+    elif damage == "pipe":  # one nothing writes into: it must not wait for a writer for ever
         os.mkfifo(path)
     else:
         path.write_bytes({"empty": b"", "binary": bytes(range(256)) * 8,
@@ -192,7 +194,7 @@ def test_a_damaged_input_file_is_one_line(kind, damage, finished_run, tmp_path, 
     code, err = run(argv, capsys)
     if code == 0:  # a cut that leaves a valid, shorter file; an empty config sets nothing
         assert (kind, damage) in {("dataset", "truncated"), ("config", "truncated"),
-                                  ("config", "empty")}, err
+                                  ("config", "empty"), ("config", "pipe")}, err
         return
     assert one_line_error(code, err) is None, err
 
@@ -336,13 +338,36 @@ def test_a_config_no_file_system_takes_is_one_line(table, line, capsys, tmp_path
     code, err = run(["train", "--config", str(config), "--dataset", "xor", "--engine", "native",
                      "--epochs", "1", "--no-progress", "--out", str(tmp_path / "run")], capsys)
     assert one_line_error(code, err) is None, err
+
+
+def test_a_sweep_based_on_a_path_with_a_nul_is_one_line(capsys, tmp_path):
     sweep = tmp_path / "s.toml"
     sweep.write_text('[sweep]\nbase = "c\\u0000.toml"\n[grid]\nlr = [1e-8, 2e-8]\n')
     code, err = run(["sweep", str(sweep)], capsys)
     assert one_line_error(code, err) is None, err
 
 
-def test_a_sweep_plot_is_written_where_it_says(finished_run, capsys, tmp_path):
+def test_a_config_written_into_a_pipe_is_read(tmp_path):
+    """``--config <(...)``: a pipe whose writer is still writing is read to its end."""
+    read_end, write_end = os.pipe()
+
+    def write_slowly():
+        time.sleep(0.3)
+        os.write(write_end, b"[circuit]\nbias_rail = 2.5\n")
+        os.close(write_end)
+
+    writer = threading.Thread(target=write_slowly)
+    writer.start()
+    try:
+        assert cli.main(["compile", "--layers", "2,3,2", "-o", str(tmp_path / "n.cir"),
+                         "--config", f"/dev/fd/{read_end}"]) == 0
+    finally:
+        writer.join(timeout=10)
+        os.close(read_end)
+    assert "V_RAIL_P rail_p 0 DC 2.5" in (tmp_path / "n.cir").read_text()
+
+
+def test_a_sweep_plot_is_written_where_it_says(capsys, tmp_path):
     table = tmp_path / "results.csv"
     table.write_text("run_id,status,lr,seed,test_accuracy,error\na1,ok,1e-08,0,0.5,\n"
                      "b2,ok,2e-08,0,0.6,\n")
@@ -351,10 +376,14 @@ def test_a_sweep_plot_is_written_where_it_says(finished_run, capsys, tmp_path):
     assert cli.main(["sweep-plot", str(table), "-o", str(tmp_path / "p")]) == 0
     assert f"wrote {tmp_path / 'p.png'}" in capsys.readouterr().out
     assert (tmp_path / "p.png").read_bytes().startswith(b"\x89PNG")
+    assert cli.main(["sweep-plot", str(table), "-o", str(tmp_path / "p.svg")]) == 0
+    assert b"<svg" in (tmp_path / "p.svg").read_bytes()[:500]
 
 
-def test_an_unwritable_output_is_named_as_given(finished_run, capsys, tmp_path):
-    out = tmp_path / "no folder" / "r.html"
+@pytest.mark.parametrize("folder", ["no folder", "a file"])
+def test_an_unwritable_output_is_named_as_given(folder, finished_run, capsys, tmp_path):
+    (tmp_path / "a file").write_text("")
+    out = tmp_path / folder / "r.html"
     code, err = run(["report", str(finished_run), "-o", str(out)], capsys)
     assert one_line_error(code, err) is None and str(out) in err and ".tmp" not in err, err
 

@@ -102,7 +102,9 @@ def _rows(**change):
     ("rows that are no tables", lambda g: {"history": np.array("[1, 2]")}),
     ("rows without metrics", lambda g: {"history": np.array("[{}, {}]")}),
     ("a metric as text", lambda g: {"history": _rows(test_loss="0.1")}),
-    ("a metric missing", lambda g: {"history": _rows(test_accuracy=None)}),
+    ("a metric empty", lambda g: {"history": _rows(test_accuracy=None)}),
+    ("a metric missing", lambda g: {"history": np.array(json.dumps(
+        [HISTORY[0], {k: v for k, v in HISTORY[1].items() if k != "test_loss"}]))}),
     ("epochs out of order", lambda g: {"history": _rows(epoch=1)}),
 ])
 def test_a_checkpoint_that_loads_but_holds_damaged_values_is_refused(tmp_path, damage, changes):
@@ -111,3 +113,15 @@ def test_a_checkpoint_that_loads_but_holds_damaged_values_is_refused(tmp_path, d
     with pytest.raises(DataError, match="checkpoint") as error:
         load_checkpoint(tmp_path)
     assert "\n" not in str(error.value)
+
+
+def test_a_checkpoint_of_an_early_version_reads(tmp_path):
+    """Rows with only the epoch, the losses, the accuracies and the seconds, and no run state:
+    what the first versions wrote."""
+    conductances, _ = saved(tmp_path)
+    early = [{k: row[k] for k in ("epoch", "train_loss", "train_accuracy", "test_loss",
+                                  "test_accuracy", "seconds")} for row in HISTORY]
+    np.savez(tmp_path / CHECKPOINT, epoch=np.int64(2), history=np.array(json.dumps(early)),
+             g1=conductances[0], g2=conductances[1])
+    epoch, back, history = load_checkpoint(tmp_path)
+    assert epoch == 2 and history == early and len(back) == 2

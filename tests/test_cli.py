@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -203,20 +204,35 @@ def test_a_run_resumed_for_more_epochs_keeps_them_for_the_next_resume(tmp_path):
                    "--no-progress").returncode == 0
     config = tomllib.loads((run / "config.toml").read_text())
     assert config["training"]["epochs"] == 2 and config["training"]["step_energy"] is False
-    result = run_cli("train", "--resume", str(run), "--no-progress")  # killed, then resumed
+    # a bare --resume asks for the 2 epochs config.toml now holds (it asked for 1, and was refused)
+    result = run_cli("train", "--resume", str(run), "--no-progress")
     assert result.returncode == 0, result.stderr
     assert len((run / "metrics.csv").read_text().splitlines()) == 1 + 2
 
 
-def test_the_readmes_resume_command_resumes_a_run(tmp_path):
-    """``bash scripts/train.sh --resume DIR``: the script's own config is not passed on."""
-    run = tmp_path / "run"
-    assert native_xor(run, "--epochs", "1").returncode == 0
-    script = Path(__file__).resolve().parents[1] / "scripts" / "train.sh"
-    result = subprocess.run(["bash", str(script), "--resume", str(run), "--epochs", "2",
-                             "--no-progress"], capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
-    assert len((run / "metrics.csv").read_text().splitlines()) == 1 + 2
+def test_the_main_job_script_passes_its_config_to_a_new_run_only(tmp_path):
+    """``bash scripts/train.sh --resume DIR`` (the README's resume command), the script run with
+    stand-ins for its set-up and for the CLI that print the arguments they get: a resumed run
+    takes its own config (the CLI refuses --config with --resume)."""
+    root = tmp_path / "repo"
+    (root / "scripts").mkdir(parents=True)
+    (root / ".venv" / "bin").mkdir(parents=True)
+    shutil.copy(Path(__file__).resolve().parents[1] / "scripts" / "train.sh", root / "scripts")
+    (root / "scripts" / "bootstrap.sh").write_text("exit 0\n")
+    stand_in = root / ".venv" / "bin" / "eqprop-analog"
+    stand_in.write_text('#!/bin/sh\nprintf "%s\\n" "$@"\n')
+    stand_in.chmod(0o755)
+
+    def passed(*args):
+        result = subprocess.run(["bash", str(root / "scripts" / "train.sh"), *args],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.splitlines()
+
+    assert passed("--out", "x") == ["train", "--config", "examples/configs/digits.toml",
+                                    "--out", "x"]
+    for resume in (["--resume", "runs/d"], ["--resume=runs/d"], ["--res", "runs/d"]):
+        assert passed(*resume, "--epochs", "2") == ["train", *resume, "--epochs", "2"]
 
 
 def test_a_dataset_name_with_dollars_is_shown_as_written(tmp_path):

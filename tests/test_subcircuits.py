@@ -218,7 +218,7 @@ def test_a_helper_defined_in_both_files_is_refused_and_a_shared_file_written_onc
 
 
 def test_a_special_file_and_a_network_without_hidden_units_are_refused(tmp_path):
-    with pytest.raises(DataError, match="not a regular file"):
+    with pytest.raises(DataError, match="a device or a socket, not a file"):
         read_subcircuit("/dev/zero:N1", "neuron")
     neuron = read_subcircuit(f"{EXAMPLES / 'mosfet_neuron.lib'}:NMOS_RELU", "neuron")
     with pytest.raises(ConfigError, match="the network has none"):

@@ -19,9 +19,9 @@ CHECKPOINT = "checkpoint.npz"
 METRICS = "metrics.csv"
 DEVICE_PREFIX = "device_"
 RUN_STATE = "run_state"
-# what every epoch's row holds (later rows may add steps, step energies, an engine difference)
-HISTORY_NUMBERS = ("train_loss", "train_accuracy", "test_loss", "test_accuracy",
-                   "skipped_batches", "seconds")
+# what every version's rows hold (later ones add skipped batches, steps, step energies and an
+# engine difference)
+HISTORY_NUMBERS = ("train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds")
 
 
 @dataclass(frozen=True)

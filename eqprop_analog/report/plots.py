@@ -1,4 +1,5 @@
-"""Figures as PNG files: the training curves, the bias of EP against beta."""
+"""Figures as image files (PNG unless named otherwise): the training curves, the bias of EP
+against beta, the verify statements' figures."""
 
 from __future__ import annotations
 
@@ -27,34 +28,41 @@ def new_figure(width: float, height: float):
     return fig
 
 
-def png_path(path: str | Path) -> Path:
-    """The PNG file a figure named ``path`` goes to: ``path``, with ``.png`` added where it has no
-    suffix; another suffix, or a folder, is a one-line ConfigError."""
+def figure_path(path: str | Path) -> Path:
+    """The file a figure named ``path`` goes to: ``path``, ``.png`` added where it has no suffix,
+    in the format its suffix names. A suffix matplotlib cannot write, a folder or a folder that
+    does not exist is a one-line ConfigError."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     path = Path(path)
     if path.is_dir() or not path.name:
-        raise ConfigError(f"{path} is a folder; name the PNG file to write")
+        raise ConfigError(f"{path} is a folder; name the figure's file")
+    if not path.parent.is_dir():
+        raise ConfigError(f"{path}: the folder {path.parent} does not exist")
     if not path.suffix:
         return path.with_name(path.name + ".png")
-    if path.suffix.lower() != ".png":
-        raise ConfigError(f"{path}: figures are written as PNG; give a file name ending in .png")
+    formats = FigureCanvasAgg.get_supported_filetypes()
+    if path.suffix[1:].lower() not in formats:
+        raise ConfigError(f"{path}: a figure is written as {', '.join(sorted(formats))}; give "
+                          "a file name ending in one of them (.png, .svg, .pdf, ...)")
     return path
 
 
-def write_png(fig, path: str | Path, dpi: int) -> Path:
-    """Write ``fig`` to :func:`png_path` of ``path``, atomically; return where it went."""
-    path = png_path(path)
+def write_figure(fig, path: str | Path, dpi: int) -> Path:
+    """Write ``fig`` to :func:`figure_path` of ``path``, atomically; return where it went."""
+    path = figure_path(path)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
+    fig.savefig(buffer, format=path.suffix[1:].lower(), dpi=dpi)
     atomic_write_bytes(path, buffer.getvalue())
     return path
 
 
 def save_figure(fig, path: str | Path, title: str = "") -> Path:
-    """Title (shown as written), tight layout, PNG at 110 dpi; return the file written."""
+    """Title (shown as written), tight layout, 110 dpi; return the file written."""
     if title:
         fig.suptitle(plain(title))
     fig.tight_layout()
-    return write_png(fig, path, dpi=110)
+    return write_figure(fig, path, dpi=110)
 
 
 def plot_curves(history: list[dict], path: str | Path, title: str = "") -> Path:

@@ -56,10 +56,11 @@ def netlist_elements(text: str) -> list[ElementNets]:
     return elements
 
 
-def positive_normal(value: float) -> bool:
-    """Whether ``value`` is a finite number > 0 whose reciprocal is one too: a conductance or a
-    resistance a circuit can have (a subnormal float is neither)."""
-    return sys.float_info.min <= value <= sys.float_info.max
+def physical(value: float) -> bool:
+    """Whether ``value`` and its reciprocal are both finite normal floats > 0: a conductance or a
+    resistance a circuit can have (a subnormal float has few bits, and 1 / value overflows)."""
+    low, high = sys.float_info.min, sys.float_info.max
+    return low <= value <= high and low <= 1.0 / value <= high
 
 
 def read_conductances(text: str, network: LayeredNetwork) -> tuple[np.ndarray, ...]:
@@ -79,7 +80,7 @@ def read_conductances(text: str, network: LayeredNetwork) -> tuple[np.ndarray, .
                 raise ConfigError(f"cannot read the resistance of {parts[0]} from "
                                   f"{line.strip()!r}; write it as a number of ohms (SPICE scale "
                                   "suffixes allowed: 12.5k, 1meg)") from None
-            if not positive_normal(ohms):
+            if not physical(ohms):
                 raise ConfigError(f"the resistance of {parts[0]} is {parts[3]}, not a finite number "
                                   f"of ohms > 0, in {line.strip()!r}")
             exact = parts[5][2:] if len(parts) == 6 and parts[5].startswith("G=") else None
@@ -123,7 +124,7 @@ def read_weight_map(path: str | os.PathLike, network: LayeredNetwork) -> tuple[n
             siemens = float(value)
         except ValueError:
             siemens = math.nan
-        if not positive_normal(siemens):
+        if not physical(siemens):
             raise DataError(f"conductance file {path} line {line}: the conductance of {name} "
                             f"must be a finite number of siemens > 0, got {value!r}")
         out[l][index] = siemens

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from eqprop_analog.errors import DataError
-from eqprop_analog.report.plots import plain, write_png
+from eqprop_analog.report.plots import plain, write_figure
 from eqprop_analog.sweep.results import ENERGY_METRICS, METRICS, read_table
 
 
@@ -33,8 +33,8 @@ def read_results(path: str | Path, metric: str = "test_accuracy") -> tuple[list[
 
 
 def plot_sweep(results: str | Path, out: str | Path, metric: str = "test_accuracy") -> Path:
-    """Draw the figure into the PNG file ``out`` (``.png`` added where it has no suffix); return
-    the file written."""
+    """Draw the figure into the file ``out`` (PNG where it has no suffix); return the file
+    written."""
     from matplotlib.figure import Figure
 
     if metric not in METRICS + ENERGY_METRICS:
@@ -56,7 +56,7 @@ def plot_sweep(results: str | Path, out: str | Path, metric: str = "test_accurac
         ax.set_ylabel(metric.replace("_", " "))
         if lines:
             ax.legend(fontsize="small")
-    return write_png(figure, out, dpi=120)
+    return write_figure(figure, out, dpi=120)
 
 
 def _points(rows: list[dict], option: str, metric: str):

@@ -96,9 +96,12 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, *, workers: int = 2,
     if scheduler:
         try:
             client = Client(scheduler)
-        except (OSError, ValueError) as exc:  # no answer; an address without a port, ...
-            raise ConfigError(f"cannot reach the Dask scheduler at {scheduler!r} ({exc}); give "
-                              "its address as tcp://HOST:PORT") from None
+        except ValueError as exc:  # an address without a port, ...
+            raise ConfigError(f"{scheduler!r} is no Dask scheduler's address ({exc}); give it "
+                              "as tcp://HOST:PORT") from None
+        except OSError as exc:  # no answer
+            raise ConfigError(f"no Dask scheduler answered at {scheduler!r} ({exc}); is it "
+                              "running?") from None
     else:
         client = Client(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                      dashboard_address=None, silence_logs=logging.ERROR))
