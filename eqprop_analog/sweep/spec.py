@@ -27,6 +27,7 @@ import numpy as np
 
 from eqprop_analog.config import OPTIONS, RunConfig
 from eqprop_analog.config_files import apply_overrides, load_config, read_toml
+from eqprop_analog.config_paths import refuse_nul
 from eqprop_analog.errors import ConfigError
 
 DISTRIBUTIONS = ("uniform", "log_uniform", "choice")
@@ -92,8 +93,9 @@ def load_sweep(path: str | Path) -> SweepSpec:
                           f"{', '.join(HEAD_KEYS)}")
     base = RunConfig()
     if "base" in head:
-        if not isinstance(head["base"], str) or not head["base"] or "\x00" in head["base"]:
+        if not isinstance(head["base"], str) or not head["base"]:
             raise ConfigError(f"[sweep] base must be the path of a run config, got {head['base']!r}")
+        refuse_nul(head["base"], "[sweep] base")
         base = load_config((path.parent / head["base"]).resolve())
     fixed, grid, random = data.get("fixed", {}), data.get("grid", {}), data.get("random", {})
     for table, name in ((fixed, "fixed"), (grid, "grid"), (random, "random")):
